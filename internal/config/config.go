@@ -1,0 +1,266 @@
+// Package config reads the service's configuration from the environment,
+// with a .env file filling in what the environment does not set.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting of the service, with defaults applied.
+type Config struct {
+	Port              int
+	MongoURI          string // empty: start the embedded server
+	MongoDB           string
+	APIKey            string
+	AdminAPIKey       string
+	IdempotencyTTL    time.Duration
+	IdempotencyLease  time.Duration
+	EmbeddedDataDir   string
+	EmbeddedMongoAddr string // "off": no listener for others
+	LogLevel          slog.Level
+	ShutdownTimeout   time.Duration
+	MongoTimeout      time.Duration // server selection and per-operation deadline
+
+	PaymentFailureRate float64
+	PaymentMinDelayMs  int
+	PaymentMaxDelayMs  int
+	BehaviorRefresh    time.Duration // how often instances reload the payment behavior
+	SweepInterval      time.Duration // expired-record sweep, where TTL indexes are missing
+
+	AsyncDelay        time.Duration // payment intents are charged this long after confirmation…
+	AsyncJitter       time.Duration // …plus up to this much
+	IntentFailureRate float64
+	WorkerConcurrency int
+	WorkerLease       time.Duration
+	WorkerPoll        time.Duration
+
+	RateLimitRPS   float64 // per client IP; 0 disables
+	RateLimitBurst int
+	CORSOrigins    []string
+
+	// FaultsEnabled turns on /admin/faults: crash points and lost
+	// responses, for failure drills. Never in production.
+	FaultsEnabled bool
+}
+
+// Embedded reports whether the service should run its own store.
+func (c Config) Embedded() bool { return c.MongoURI == "" }
+
+// Load reads the configuration: real environment variables win over those
+// in envFile, which may be missing. An invalid value is an error naming the
+// variable.
+func Load(envFile string) (Config, error) {
+	file, err := godotenv.Read(envFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Config{}, fmt.Errorf("read %s: %w", envFile, err)
+	}
+	return Parse(func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, true
+		}
+		v, ok := file[k]
+		return v, ok
+	})
+}
+
+// Parse builds a Config from lookup, applying defaults.
+func Parse(lookup func(string) (string, bool)) (Config, error) {
+	p := parser{lookup: lookup}
+	c := Config{
+		Port:              p.int("PORT", 3000, 0, 65535),
+		MongoURI:          p.str("MONGODB_URI", ""),
+		MongoDB:           p.str("MONGODB_DB", "reliability_demo"),
+		APIKey:            p.str("API_KEY", ""),
+		IdempotencyTTL:    p.duration("IDEMPOTENCY_TTL", 24*time.Hour),
+		IdempotencyLease:  p.duration("IDEMPOTENCY_LEASE", 30*time.Second),
+		EmbeddedDataDir:   p.str("EMBEDDED_DATA_DIR", "./data"),
+		EmbeddedMongoAddr: p.str("EMBEDDED_MONGO_ADDR", "127.0.0.1:27017"),
+		LogLevel:          p.level("LOG_LEVEL", slog.LevelInfo),
+		ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 15*time.Second),
+		MongoTimeout:      p.duration("MONGODB_TIMEOUT", 5*time.Second),
+
+		PaymentFailureRate: p.float("PAYMENT_FAILURE_RATE", 0, 0, 1),
+		PaymentMinDelayMs:  p.int("PAYMENT_MIN_DELAY_MS", 100, 0, 60000),
+		PaymentMaxDelayMs:  p.int("PAYMENT_MAX_DELAY_MS", 300, 0, 60000),
+		BehaviorRefresh:    p.duration("BEHAVIOR_REFRESH", time.Second),
+		SweepInterval:      p.duration("IDEMPOTENCY_SWEEP_INTERVAL", time.Minute),
+
+		AsyncDelay:        p.delay("ASYNC_DELAY", 2000*time.Millisecond),
+		AsyncJitter:       p.delay("ASYNC_JITTER", 3000*time.Millisecond),
+		IntentFailureRate: p.float("INTENT_FAILURE_RATE", 0.1, 0, 1),
+		WorkerConcurrency: p.int("WORKER_CONCURRENCY", 4, 1, 64),
+		WorkerLease:       p.duration("WORKER_LEASE", 30*time.Second),
+		WorkerPoll:        p.duration("WORKER_POLL_INTERVAL", 200*time.Millisecond),
+
+		RateLimitRPS:   p.float("RATE_LIMIT_RPS", 50, 0, 1e6),
+		RateLimitBurst: p.int("RATE_LIMIT_BURST", 100, 1, 1_000_000),
+		CORSOrigins:    p.list("CORS_ORIGINS", []string{"*"}),
+
+		FaultsEnabled: p.bool("FAULTS_ENABLED", false),
+	}
+	c.AdminAPIKey = p.str("ADMIN_API_KEY", c.APIKey)
+	if c.MongoURI == "embedded" {
+		c.MongoURI = ""
+	}
+	if c.APIKey == "" {
+		p.fail("API_KEY", "must be set (clients send it as 'Authorization: Bearer <API_KEY>')")
+	}
+	if c.AdminAPIKey == "" {
+		p.fail("ADMIN_API_KEY", "must not be empty")
+	}
+	if c.MongoDB == "" || strings.ContainsAny(c.MongoDB, "/\\. \"$") {
+		p.fail("MONGODB_DB", "must be a valid database name")
+	}
+	if a := c.EmbeddedMongoAddr; a != "off" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			p.fail("EMBEDDED_MONGO_ADDR", "must be host:port or 'off'")
+		}
+	}
+	if c.PaymentMinDelayMs > c.PaymentMaxDelayMs {
+		p.fail("PAYMENT_MIN_DELAY_MS", "must not exceed PAYMENT_MAX_DELAY_MS")
+	}
+	return c, errors.Join(p.errs...)
+}
+
+// parser collects every invalid variable, so one start-up names them all.
+type parser struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (p *parser) fail(name, why string) {
+	p.errs = append(p.errs, fmt.Errorf("config: %s %s", name, why))
+}
+
+func (p *parser) raw(name string) (string, bool) {
+	v, ok := p.lookup(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (p *parser) str(name, def string) string {
+	if v, ok := p.raw(name); ok {
+		return v
+	}
+	return def
+}
+
+func (p *parser) int(name string, def, lo, hi int) int {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, fmt.Sprintf("must be an integer between %d and %d, got %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) float(name string, def, lo, hi float64) float64 {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= lo && f <= hi) {
+		p.fail(name, fmt.Sprintf("must be a number between %g and %g, got %q", lo, hi, v))
+		return def
+	}
+	return f
+}
+
+// duration accepts Go durations ("30s", "24h") and, like the seed's
+// ASYNC_DELAY, a bare integer meaning milliseconds.
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		ms, err2 := strconv.ParseInt(v, 10, 64)
+		if err2 != nil {
+			p.fail(name, fmt.Sprintf("must be a duration such as 30s or 24h, got %q", v))
+			return def
+		}
+		d = time.Duration(ms) * time.Millisecond
+	}
+	if d <= 0 {
+		p.fail(name, fmt.Sprintf("must be positive, got %q", v))
+		return def
+	}
+	return d
+}
+
+func (p *parser) bool(name string, def bool) bool {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+		return def
+	}
+	return b
+}
+
+// delay is a duration of 0 to 60 s, the mock provider's range.
+func (p *parser) delay(name string, def time.Duration) time.Duration {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	if v == "0" {
+		return 0
+	}
+	d := p.duration(name, def)
+	if d > time.Minute {
+		p.fail(name, fmt.Sprintf("must be at most 60s, got %q", v))
+		return def
+	}
+	return d
+}
+
+// list splits a comma-separated value; "none" means an empty list.
+func (p *parser) list(name string, def []string) []string {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	if v == "none" {
+		return nil
+	}
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func (p *parser) level(name string, def slog.Level) slog.Level {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.fail(name, fmt.Sprintf("must be debug, info, warn or error, got %q", v))
+		return def
+	}
+	return l
+}

@@ -1,0 +1,93 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse(lookup(map[string]string{"API_KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 3000 || c.MongoDB != "reliability_demo" || !c.Embedded() || c.AdminAPIKey != "k" ||
+		c.IdempotencyTTL != 24*time.Hour || c.IdempotencyLease != 30*time.Second ||
+		c.EmbeddedDataDir != "./data" || c.EmbeddedMongoAddr != "127.0.0.1:27017" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestValues(t *testing.T) {
+	c, err := Parse(lookup(map[string]string{
+		"API_KEY": "k", "ADMIN_API_KEY": "adm", "PORT": "8080", "MONGODB_URI": "embedded",
+		"IDEMPOTENCY_TTL": "1h", "IDEMPOTENCY_LEASE": "1500", "EMBEDDED_MONGO_ADDR": "off",
+		"ASYNC_DELAY": "0", "ASYNC_JITTER": "250", "CORS_ORIGINS": "https://a.example, https://b.example",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8080 || c.AdminAPIKey != "adm" || !c.Embedded() || c.IdempotencyTTL != time.Hour ||
+		c.IdempotencyLease != 1500*time.Millisecond || c.EmbeddedMongoAddr != "off" ||
+		c.AsyncDelay != 0 || c.AsyncJitter != 250*time.Millisecond || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
+		t.Fatalf("values: %+v", c)
+	}
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no API key", map[string]string{}, "API_KEY"},
+		{"port text", map[string]string{"API_KEY": "k", "PORT": "http"}, "PORT"},
+		{"port range", map[string]string{"API_KEY": "k", "PORT": "70000"}, "PORT"},
+		{"ttl", map[string]string{"API_KEY": "k", "IDEMPOTENCY_TTL": "forever"}, "IDEMPOTENCY_TTL"},
+		{"lease negative", map[string]string{"API_KEY": "k", "IDEMPOTENCY_LEASE": "-5s"}, "IDEMPOTENCY_LEASE"},
+		{"embedded addr", map[string]string{"API_KEY": "k", "EMBEDDED_MONGO_ADDR": "27017"}, "EMBEDDED_MONGO_ADDR"},
+		{"db name", map[string]string{"API_KEY": "k", "MONGODB_DB": "a.b"}, "MONGODB_DB"},
+		{"failure rate", map[string]string{"API_KEY": "k", "PAYMENT_FAILURE_RATE": "2"}, "PAYMENT_FAILURE_RATE"},
+		{"delays", map[string]string{"API_KEY": "k", "PAYMENT_MIN_DELAY_MS": "500", "PAYMENT_MAX_DELAY_MS": "100"}, "PAYMENT_MIN_DELAY_MS"},
+		{"log level", map[string]string{"API_KEY": "k", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"async delay", map[string]string{"API_KEY": "k", "ASYNC_DELAY": "2m"}, "ASYNC_DELAY"},
+		{"intent failure rate", map[string]string{"API_KEY": "k", "INTENT_FAILURE_RATE": "-0.5"}, "INTENT_FAILURE_RATE"},
+		{"workers", map[string]string{"API_KEY": "k", "WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY"},
+		{"worker lease", map[string]string{"API_KEY": "k", "WORKER_LEASE": "soon"}, "WORKER_LEASE"},
+		{"rate limit", map[string]string{"API_KEY": "k", "RATE_LIMIT_RPS": "fast"}, "RATE_LIMIT_RPS"},
+		{"faults", map[string]string{"API_KEY": "k", "FAULTS_ENABLED": "maybe"}, "FAULTS_ENABLED"},
+		{"burst", map[string]string{"API_KEY": "k", "RATE_LIMIT_BURST": "0"}, "RATE_LIMIT_BURST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(lookup(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvironmentWinsOverFile(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/.env"
+	if err := os.WriteFile(file, []byte("API_KEY=from_file\nPORT=4000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PORT", "5000")
+	c, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIKey != "from_file" || c.Port != 5000 {
+		t.Fatalf("got API_KEY=%q PORT=%d", c.APIKey, c.Port)
+	}
+	if _, err := Load(dir + "/missing.env"); err == nil || !strings.Contains(err.Error(), "API_KEY") {
+		t.Fatalf("missing file should be fine but API_KEY required: %v", err)
+	}
+}
