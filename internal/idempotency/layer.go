@@ -1,0 +1,211 @@
+package idempotency
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/reliabledemo/payments/internal/domain"
+)
+
+// Request is one request to run under a key.
+type Request struct {
+	Scope
+	Fingerprint string
+}
+
+// Operation performs a request's effect. resourceID is the same on every
+// attempt for a key, so the operation can continue where a crashed attempt
+// stopped. It returns the response to store, or an error. A *domain.Error of a
+// client kind (4xx) means nothing was changed and nothing is stored; any other
+// error leaves the record for a retry to take over.
+type Operation func(ctx context.Context, resourceID string) (Response, error)
+
+// Result is the response to send and whether it was replayed.
+type Result struct {
+	Response Response
+	Replayed bool
+}
+
+// Config holds the layer's timings and injected dependencies.
+type Config struct {
+	TTL         time.Duration // how long a key is remembered
+	Lease       time.Duration // how long an in-progress request is trusted to be alive
+	Now         func() time.Time
+	NewOwner    func() string // a token unique to each attempt
+	NewResource func() string // the resource id of a new record (sortable by time)
+	Logger      *slog.Logger
+	// AfterClaim and BeforeComplete, if set, run around the operation with
+	// the request's scope: fault drills crash the process there.
+	AfterClaim     func(Scope)
+	BeforeComplete func(Scope)
+}
+
+// Layer runs operations at most once per key.
+type Layer struct {
+	store Store
+	cfg   Config
+}
+
+// New returns a layer over store.
+func New(store Store, cfg Config) *Layer {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewOwner == nil {
+		cfg.NewOwner = func() string { return domain.NewID("own_") }
+	}
+	if cfg.NewResource == nil {
+		cfg.NewResource = func() string { return domain.NewSortableID(cfg.Now()) }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Layer{store: store, cfg: cfg}
+}
+
+// maxRounds bounds the claim loop: each round is lost only to another
+// request that changed the record, which cannot happen forever in practice.
+const maxRounds = 4
+
+// Do runs op once for req's key and returns its response, or replays the
+// stored one. It refuses with 422 a key reused with another fingerprint, and
+// with 409 a key whose first request still runs.
+func (l *Layer) Do(ctx context.Context, req Request, op Operation) (Result, error) {
+	id := recordID(req.Scope)
+	owner := l.cfg.NewOwner()
+	for range maxRounds {
+		now := l.cfg.Now().UTC()
+		rec := Record{
+			ID: id, Scope: req.Scope, Fingerprint: req.Fingerprint, Status: InProgress,
+			Owner: owner, LeaseUntil: now.Add(l.cfg.Lease), ResourceID: l.cfg.NewResource(),
+			CreatedAt: now, ExpiresAt: now.Add(l.cfg.TTL),
+		}
+		existing, err := l.store.Claim(ctx, rec)
+		if err != nil {
+			return Result{}, err
+		}
+		if existing == nil {
+			return l.run(ctx, rec, op)
+		}
+		// Expiry is checked here and not left to TTL deletion alone: the
+		// embedded server has no TTL indexes and MongoDB's run once a minute.
+		if !existing.ExpiresAt.After(now) {
+			ok, err := l.store.Replace(ctx, rec, now)
+			if err != nil {
+				return Result{}, err
+			}
+			if ok {
+				return l.run(ctx, rec, op)
+			}
+			continue
+		}
+		// A different request under the same key is refused even while the
+		// first one runs: the client has a bug, and waiting will not fix it.
+		if existing.Fingerprint != req.Fingerprint {
+			return Result{}, &domain.Error{Kind: domain.KindIdempotencyMismatch, Code: CodeKeyReused, Param: "Idempotency-Key",
+				Message: "This Idempotency-Key was already used with a different request. Use a new key for a new request."}
+		}
+		if existing.Status == Completed && existing.Response != nil {
+			return Result{Response: *existing.Response, Replayed: true}, nil
+		}
+		if existing.LeaseUntil.After(now) {
+			return Result{}, inUse(existing.LeaseUntil.Sub(now))
+		}
+		// The owner's lease ran out: it crashed or hung. Take the record
+		// over and finish the same operation under the same resource id.
+		leaseUntil := now.Add(l.cfg.Lease)
+		ok, err := l.store.TakeOver(ctx, id, existing.Owner, owner, now, leaseUntil)
+		if err != nil {
+			return Result{}, err
+		}
+		if ok {
+			l.cfg.Logger.Info("idempotency record taken over", "record", id, "resource", existing.ResourceID)
+			taken := *existing
+			taken.Owner, taken.LeaseUntil = owner, leaseUntil
+			return l.run(ctx, taken, op)
+		}
+	}
+	return Result{}, inUse(time.Second)
+}
+
+func inUse(wait time.Duration) error {
+	return &domain.Error{Kind: domain.KindIdempotencyInUse, Code: CodeKeyInUse, Param: "Idempotency-Key",
+		RetryAfter: time.Duration(math.Ceil(wait.Seconds())) * time.Second,
+		Message:    "A request with this Idempotency-Key is still in progress. Retry after the time in Retry-After."}
+}
+
+// run executes op as the owner of rec and records what happened.
+func (l *Layer) run(ctx context.Context, rec Record, op Operation) (Result, error) {
+	call(l.cfg.AfterClaim, rec.Scope)
+	resp, opErr := op(ctx, rec.ResourceID)
+
+	// Settle the record even if the client went away: an abandoned record
+	// would block retries until its lease ran out.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	now := l.cfg.Now().UTC()
+
+	if opErr != nil {
+		var settled bool
+		var err error
+		if isRefusal(opErr) {
+			settled, err = l.store.Delete(sctx, rec.ID, rec.Owner)
+		} else {
+			settled, err = l.store.Release(sctx, rec.ID, rec.Owner, now)
+		}
+		if err != nil || !settled {
+			l.cfg.Logger.Warn("idempotency record not settled after error; its lease will expire",
+				"record", rec.ID, "owned", settled, "err", err)
+		}
+		return Result{}, opErr
+	}
+
+	call(l.cfg.BeforeComplete, rec.Scope)
+	ok, err := l.store.Complete(sctx, rec.ID, rec.Owner, resp, now)
+	if err != nil || !ok {
+		// The effect happened; the client still gets its answer. A retry
+		// takes the record over and re-runs the operation, which finds its
+		// own earlier work under the same resource id.
+		l.cfg.Logger.Warn("idempotency record not completed", "record", rec.ID, "owned", ok, "err", err)
+	}
+	return Result{Response: resp}, nil
+}
+
+func call(f func(Scope), s Scope) {
+	if f != nil {
+		f(s)
+	}
+}
+
+// isRefusal reports whether err says the request was refused before it
+// changed anything: such outcomes are not stored, so a corrected retry runs.
+func isRefusal(err error) bool {
+	switch domain.KindOf(err) {
+	case domain.KindValidation, domain.KindInvalidRequest, domain.KindNotFound,
+		domain.KindConflict, domain.KindUnauthorized, domain.KindTooEarly:
+		return true
+	}
+	return false
+}
+
+// Sweep deletes expired records every interval until ctx ends. It is needed
+// only where the server has no TTL indexes.
+func (l *Layer) Sweep(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := l.store.DeleteExpired(ctx, l.cfg.Now().UTC())
+			if err != nil && ctx.Err() == nil {
+				l.cfg.Logger.Warn("idempotency sweep failed", "err", err)
+			} else if n > 0 {
+				l.cfg.Logger.Info("idempotency sweep", "deleted", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package mongostore
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/reliabledemo/payments/internal/domain"
+)
+
+// IntentsCollection holds payment intents, each with its payment inline, so
+// that every transition, capture and refund is one conditional update of
+// one document.
+const IntentsCollection = "paymentintents"
+
+type paymentErrorDoc struct {
+	Type    string `bson:"type"`
+	Code    string `bson:"code"`
+	Message string `bson:"message"`
+}
+
+// intentDoc is an intent as stored. Payment fields are flat and always
+// present, so a transition can set them with plain $set and the refund
+// guard can compare refundable without $expr.
+type intentDoc struct {
+	ID                 string            `bson:"_id"`
+	ClientSecret       string            `bson:"clientSecret"`
+	Amount             int64             `bson:"amount"`
+	Currency           string            `bson:"currency"`
+	CustomerID         string            `bson:"customerId"`
+	PaymentMethodID    string            `bson:"paymentMethodId"`
+	CaptureMethod      string            `bson:"captureMethod"`
+	Metadata           map[string]string `bson:"metadata"`
+	Status             string            `bson:"status"`
+	ForceFailure       bool              `bson:"forceFailure"`
+	LastPaymentError   *paymentErrorDoc  `bson:"lastPaymentError"`
+	CancellationReason string            `bson:"cancellationReason"`
+	AmountReceived     int64             `bson:"amountReceived"`
+	LastRequest        string            `bson:"lastRequest"`
+
+	PaymentID      string   `bson:"paymentId"`
+	PaymentStatus  string   `bson:"paymentStatus"`
+	CapturedAmount int64    `bson:"capturedAmount"`
+	AmountRefunded int64    `bson:"amountRefunded"`
+	Refundable     int64    `bson:"refundable"`
+	RefundIDs      []string `bson:"refundIds"`
+	AuthCode       string   `bson:"authCode"`
+	ReceiptURL     string   `bson:"receiptUrl"`
+
+	CreatedAt time.Time `bson:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt"`
+}
+
+func toIntentDoc(in domain.Intent) intentDoc {
+	d := intentDoc{
+		ID: in.ID, ClientSecret: in.ClientSecret, Amount: in.Amount, Currency: in.Currency,
+		CustomerID: in.CustomerID, PaymentMethodID: in.PaymentMethodID, CaptureMethod: string(in.CaptureMethod),
+		Metadata: in.Metadata, Status: string(in.Status), ForceFailure: in.ForceFailure,
+		CancellationReason: in.CancellationReason, AmountReceived: in.AmountReceived, LastRequest: in.LastRequestID,
+		RefundIDs: in.RefundIDs, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
+	}
+	if d.Metadata == nil {
+		d.Metadata = map[string]string{}
+	}
+	if d.RefundIDs == nil {
+		d.RefundIDs = []string{}
+	}
+	return d
+}
+
+func (d intentDoc) toDomain() domain.Intent {
+	in := domain.Intent{
+		ID: d.ID, ClientSecret: d.ClientSecret, Amount: d.Amount, Currency: d.Currency,
+		CustomerID: d.CustomerID, PaymentMethodID: d.PaymentMethodID, CaptureMethod: domain.CaptureMethod(d.CaptureMethod),
+		Metadata: d.Metadata, Status: domain.IntentStatus(d.Status), ForceFailure: d.ForceFailure,
+		CancellationReason: d.CancellationReason, AmountReceived: d.AmountReceived, LastRequestID: d.LastRequest,
+		RefundIDs: d.RefundIDs, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+	}
+	if e := d.LastPaymentError; e != nil {
+		in.LastPaymentError = &domain.PaymentError{Type: e.Type, Code: e.Code, Message: e.Message}
+	}
+	if d.PaymentID != "" {
+		in.Payment = &domain.IntentPayment{
+			ID: d.PaymentID, Status: domain.PaymentStatus(d.PaymentStatus), CapturedAmount: d.CapturedAmount,
+			AmountRefunded: d.AmountRefunded, Refundable: d.Refundable, AuthCode: d.AuthCode, ReceiptURL: d.ReceiptURL,
+		}
+	}
+	return in
+}
+
+// InsertIntent inserts in; created is false if its id exists already (a
+// retried create after a crash).
+func (s *Store) InsertIntent(ctx context.Context, in domain.Intent) (bool, error) {
+	_, err := s.db.Collection(IntentsCollection).InsertOne(ctx, toIntentDoc(in))
+	if mongo.IsDuplicateKeyError(err) {
+		return false, nil
+	}
+	return err == nil, translate(err)
+}
+
+// GetIntent returns the intent with id, or domain.ErrNotFound.
+func (s *Store) GetIntent(ctx context.Context, id string) (domain.Intent, error) {
+	var d intentDoc
+	if err := s.db.Collection(IntentsCollection).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return domain.Intent{}, translate(err)
+	}
+	return d.toDomain(), nil
+}
+
+// ApplyTransition moves intent id from status from by action, writing ch,
+// if the intent is still in from: a compare-and-swap on the status. It
+// reports whether it won.
+func (s *Store) ApplyTransition(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (bool, error) {
+	set := bson.M{"status": string(domain.Transitions[a].To), "updatedAt": now}
+	if ch.RequestID != "" {
+		set["lastRequest"] = ch.RequestID
+	}
+	if ch.PaymentMethodID != nil {
+		set["paymentMethodId"] = *ch.PaymentMethodID
+	}
+	if ch.ForceFailure != nil {
+		set["forceFailure"] = *ch.ForceFailure
+	}
+	if e := ch.LastPaymentError; e != nil {
+		set["lastPaymentError"] = paymentErrorDoc{Type: e.Type, Code: e.Code, Message: e.Message}
+	}
+	if ch.CancellationReason != nil {
+		set["cancellationReason"] = *ch.CancellationReason
+	}
+	if ch.AmountReceived != nil {
+		set["amountReceived"] = *ch.AmountReceived
+	}
+	if p := ch.Payment; p != nil {
+		set["paymentId"], set["paymentStatus"] = p.ID, string(p.Status)
+		set["capturedAmount"], set["amountRefunded"], set["refundable"] = p.CapturedAmount, p.AmountRefunded, p.Refundable
+		set["authCode"], set["receiptUrl"] = p.AuthCode, p.ReceiptURL
+	}
+	res, err := s.db.Collection(IntentsCollection).UpdateOne(ctx, bson.M{"_id": id, "status": string(from)}, bson.M{"$set": set})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// ApplyRefund takes amount off the intent's refundable balance, once per
+// refund id, in one conditional update: the filter is the guard, so
+// concurrent refunds can never together exceed what was captured.
+func (s *Store) ApplyRefund(ctx context.Context, intentID, refundID string, amount int64, now time.Time) (bool, error) {
+	res, err := s.db.Collection(IntentsCollection).UpdateOne(ctx,
+		bson.M{
+			"_id":           intentID,
+			"paymentStatus": string(domain.PaymentSucceeded),
+			"refundable":    bson.M{"$gte": amount},
+			"refundIds":     bson.M{"$ne": refundID},
+		},
+		bson.M{
+			"$inc":  bson.M{"refundable": -amount, "amountRefunded": amount},
+			"$push": bson.M{"refundIds": refundID},
+			"$set":  bson.M{"updatedAt": now},
+		})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.MatchedCount == 1, nil
+}

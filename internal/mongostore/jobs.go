@@ -1,0 +1,79 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/reliabledemo/payments/internal/worker"
+)
+
+// JobsCollection is the queue of intents to process. It holds pending work
+// only (a finished job is deleted), so claiming stays cheap however long the
+// history of intents grows.
+const JobsCollection = "intentjobs"
+
+var _ worker.Queue = (*Store)(nil)
+
+// jobDoc is a queued job. availableAt is both the due time and the lease:
+// claiming pushes it to the lease's end, so one filter finds new jobs and
+// jobs whose worker died.
+type jobDoc struct {
+	ID          string    `bson:"_id"` // the intent id
+	AvailableAt time.Time `bson:"availableAt"`
+	Owner       string    `bson:"owner"`
+	Attempts    int       `bson:"attempts"`
+	CreatedAt   time.Time `bson:"createdAt"`
+}
+
+// EnqueueJob queues intentID for processing at at, unless it is queued
+// already: repeating it is harmless.
+func (s *Store) EnqueueJob(ctx context.Context, intentID string, at, now time.Time) error {
+	_, err := s.db.Collection(JobsCollection).UpdateOne(ctx, bson.M{"_id": intentID},
+		bson.M{"$setOnInsert": bson.M{"availableAt": at, "owner": "", "attempts": 0, "createdAt": now}},
+		options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		return nil // a concurrent enqueue of the same intent won
+	}
+	return translate(err)
+}
+
+// ClaimJob leases the job that has been available longest.
+func (s *Store) ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (*worker.Job, error) {
+	var d jobDoc
+	err := s.db.Collection(JobsCollection).FindOneAndUpdate(ctx,
+		bson.M{"availableAt": bson.M{"$lte": now}},
+		bson.M{"$set": bson.M{"availableAt": leaseUntil, "owner": owner}, "$inc": bson.M{"attempts": 1}},
+		options.FindOneAndUpdate().SetSort(bson.D{{Key: "availableAt", Value: 1}}).SetReturnDocument(options.After),
+	).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &worker.Job{ID: d.ID, Owner: d.Owner, Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC()}, nil
+}
+
+// DeleteJob removes a finished job if owner still holds it.
+func (s *Store) DeleteJob(ctx context.Context, id, owner string) (bool, error) {
+	res, err := s.db.Collection(JobsCollection).DeleteOne(ctx, bson.M{"_id": id, "owner": owner})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.DeletedCount == 1, nil
+}
+
+// RescheduleJob hands the job back, available again at at.
+func (s *Store) RescheduleJob(ctx context.Context, id, owner string, at time.Time) (bool, error) {
+	res, err := s.db.Collection(JobsCollection).UpdateOne(ctx, bson.M{"_id": id, "owner": owner},
+		bson.M{"$set": bson.M{"availableAt": at, "owner": ""}})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.MatchedCount == 1, nil
+}
