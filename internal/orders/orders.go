@@ -1,0 +1,138 @@
+// Package orders creates orders and charges them through the payment
+// provider, in steps that a retry can repeat safely after a crash at any
+// point: the order id is fixed by the caller, the charge is keyed by it, and
+// settling the order is conditional on it still being CREATED.
+package orders
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/provider"
+)
+
+// Store is what the service needs from persistence.
+type Store interface {
+	InsertOrder(ctx context.Context, o domain.Order) (created bool, err error)
+	GetOrder(ctx context.Context, id string) (domain.Order, error)
+	SettleOrder(ctx context.Context, id string, status domain.OrderStatus, p *domain.Payment, now time.Time) (bool, error)
+	ListOrders(ctx context.Context, f domain.OrderFilter) ([]domain.Order, bool, error)
+}
+
+// Charger charges money once per charge key.
+type Charger interface {
+	Charge(ctx context.Context, req provider.ChargeRequest) (provider.Charge, error)
+}
+
+// Hooks lets fault drills stop the process between steps. Nil fields are
+// skipped; production wiring leaves them nil.
+type Hooks struct {
+	AfterOrderInsert func()
+	AfterCharge      func()
+}
+
+var _ domain.OrderService = (*Service)(nil)
+
+// Service implements domain.OrderService.
+type Service struct {
+	store   Store
+	charger Charger
+	now     func() time.Time
+	hooks   Hooks
+}
+
+// New returns an order service.
+func New(store Store, charger Charger, now func() time.Time, hooks Hooks) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, charger: charger, now: now, hooks: hooks}
+}
+
+// ChargeKey is the provider charge key of an order.
+func ChargeKey(orderID string) string { return "order_" + orderID }
+
+// Create makes order id and charges it. Repeating Create with the same id
+// and input, after a crash anywhere in it, ends with the same single order
+// and a single provider charge.
+func (s *Service) Create(ctx context.Context, id string, in domain.NewOrder) (domain.Order, error) {
+	if err := in.Validate(); err != nil {
+		return domain.Order{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	o := domain.Order{ID: id, UserID: in.UserID, Amount: in.Amount, Currency: in.Currency,
+		Status: domain.OrderCreated, CreatedAt: now, UpdatedAt: now}
+	created, err := s.store.InsertOrder(ctx, o)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if !created {
+		// An earlier attempt got this far; continue from what it left.
+		if o, err = s.store.GetOrder(ctx, id); err != nil {
+			return domain.Order{}, err
+		}
+		if o.Status != domain.OrderCreated {
+			return o, nil
+		}
+	}
+	call(s.hooks.AfterOrderInsert)
+
+	ch, err := s.charger.Charge(ctx, provider.ChargeRequest{Key: ChargeKey(id), Amount: o.Amount, Currency: o.Currency})
+	if err != nil {
+		return domain.Order{}, err
+	}
+	call(s.hooks.AfterCharge)
+
+	o.Status, o.Payment = domain.OrderPaymentFailed, nil
+	if ch.Succeeded {
+		o.Status = domain.OrderPaid
+		o.Payment = &domain.Payment{Provider: provider.Name, PaymentID: ch.PaymentID,
+			Amount: ch.Amount, Currency: ch.Currency, ChargedAt: ch.CreatedAt}
+	}
+	o.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	settled, err := s.store.SettleOrder(ctx, id, o.Status, o.Payment, o.UpdatedAt)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if !settled {
+		// A concurrent attempt (one that took over a lapsed lease) settled
+		// it from the same ledger entry; report what is stored.
+		return s.store.GetOrder(ctx, id)
+	}
+	return o, nil
+}
+
+func call(f func()) {
+	if f != nil {
+		f()
+	}
+}
+
+// Get returns one order.
+func (s *Service) Get(ctx context.Context, id string) (domain.Order, error) {
+	o, err := s.store.GetOrder(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return o, &domain.Error{Kind: domain.KindNotFound, Code: "resource_missing", Param: "id", Message: "No such order: '" + id + "'."}
+	}
+	return o, err
+}
+
+// List returns orders newest first, validating the filter.
+func (s *Service) List(ctx context.Context, f domain.OrderFilter) ([]domain.Order, bool, error) {
+	if f.Limit == 0 {
+		f.Limit = domain.DefaultListLimit
+	}
+	if f.Limit < 1 || f.Limit > domain.MaxListLimit {
+		return nil, false, domain.Invalid("limit", "invalid_limit", "limit must be an integer between 1 and %d.", domain.MaxListLimit)
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, false, domain.Invalid("status", "invalid_status", "status must be one of CREATED, PAID, PAYMENT_FAILED.")
+	}
+	orders, more, err := s.store.ListOrders(ctx, f)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, false, domain.Invalid("starting_after", "invalid_cursor", "starting_after must be an order id.")
+	}
+	return orders, more, err
+}
