@@ -1,0 +1,191 @@
+// Command server runs the payments service: orders and idempotency on
+// MongoDB, or on an embedded MongoDB-compatible server when no URI is set.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/reliabledemo/payments/internal/config"
+	"github.com/reliabledemo/payments/internal/embedded"
+	"github.com/reliabledemo/payments/internal/faults"
+	"github.com/reliabledemo/payments/internal/httpapi"
+	"github.com/reliabledemo/payments/internal/idempotency"
+	"github.com/reliabledemo/payments/internal/intents"
+	"github.com/reliabledemo/payments/internal/mongostore"
+	"github.com/reliabledemo/payments/internal/orders"
+	"github.com/reliabledemo/payments/internal/provider"
+	"github.com/reliabledemo/payments/internal/worker"
+)
+
+func main() {
+	level := new(slog.LevelVar)
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	cfg, err := config.Load(".env")
+	if err != nil {
+		log.Error("invalid configuration", "err", err)
+		os.Exit(2)
+	}
+	level.Set(cfg.LogLevel)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("server stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, then drains requests, lets the worker finish
+// the jobs in hand and closes the store. internal/e2e runs it as a process.
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// Store: the configured MongoDB, or an embedded server.
+	uri := cfg.MongoURI
+	if cfg.Embedded() {
+		emb, err := embedded.Start(ctx, embedded.Options{DataDir: cfg.EmbeddedDataDir, Addr: cfg.EmbeddedMongoAddr, Logger: log})
+		if err != nil {
+			return fmt.Errorf("start embedded store: %w", err)
+		}
+		defer emb.Close()
+		uri = emb.URI()
+		log.Info("store: embedded FerretDB (SQLite)", "data_dir", cfg.EmbeddedDataDir, "mongosh", emb.Addr())
+	} else {
+		log.Info("store: MongoDB", "hosts", redactURI(uri))
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(cfg.MongoTimeout).
+		SetTimeout(2 * cfg.MongoTimeout))
+	if err != nil {
+		return fmt.Errorf("connect to MongoDB: %w", err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = client.Disconnect(dctx)
+	}()
+	store := mongostore.New(client.Database(cfg.MongoDB), log)
+	if err := store.Ping(ctx); err != nil {
+		return fmt.Errorf("MongoDB at %s does not answer: %w", redactURI(uri), err)
+	}
+	ttl, err := store.EnsureIndexes(ctx)
+	if err != nil {
+		return err
+	}
+
+	// Services.
+	prov := provider.New(store, store, provider.Behavior{
+		FailureRate: cfg.PaymentFailureRate, MinDelayMs: cfg.PaymentMinDelayMs, MaxDelayMs: cfg.PaymentMaxDelayMs,
+		AsyncDelayMs: int(cfg.AsyncDelay.Milliseconds()), AsyncJitterMs: int(cfg.AsyncJitter.Milliseconds()),
+		IntentFailureRate: cfg.IntentFailureRate,
+	}, provider.Options{Logger: log})
+	if err := prov.Refresh(ctx); err != nil {
+		return fmt.Errorf("load payment behavior: %w", err)
+	}
+	go prov.Run(ctx, cfg.BehaviorRefresh)
+
+	// Fault drills: only with FAULTS_ENABLED does any fault code run; else
+	// every hook is nil.
+	hook := func(faults.Point) func() { return nil }
+	var faultsAPI httpapi.Faults
+	if cfg.FaultsEnabled {
+		inj := faults.New(os.Exit, log, nil)
+		hook, faultsAPI = inj.Hook, inj
+		log.Warn("FAULTS_ENABLED: /admin/faults can crash this process on purpose")
+	}
+
+	// Admin requests pass the idempotency layer's crash points unharmed, or
+	// arming before_complete would crash the request that arms it.
+	apiHook := func(p faults.Point) func(idempotency.Scope) {
+		h := hook(p)
+		if h == nil {
+			return nil
+		}
+		return func(s idempotency.Scope) {
+			if !strings.HasPrefix(s.Path, "/admin/") {
+				h()
+			}
+		}
+	}
+	idem := idempotency.New(store.Idempotency(), idempotency.Config{
+		TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease, Logger: log,
+		AfterClaim: apiHook(faults.AfterClaim), BeforeComplete: apiHook(faults.BeforeComplete),
+	})
+	if !ttl {
+		go idem.Sweep(ctx, cfg.SweepInterval)
+	}
+	orderSvc := orders.New(store, prov, nil, orders.Hooks{
+		AfterOrderInsert: hook(faults.AfterOrderInsert), AfterCharge: hook(faults.AfterCharge),
+	})
+	intentSvc := intents.New(store, prov, nil, intents.Hooks{AfterCharge: hook(faults.AfterCharge)})
+
+	// Worker: processes confirmed intents until shutdown, then finishes the
+	// jobs in hand.
+	wrk := worker.New(store, intentSvc, worker.Config{
+		Concurrency: cfg.WorkerConcurrency, Lease: cfg.WorkerLease, Poll: cfg.WorkerPoll,
+		Grace: cfg.WorkerLease, Logger: log, AfterClaim: hook(faults.AfterJobClaim),
+	})
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	workDone := make(chan struct{})
+	go func() { wrk.Run(workCtx); close(workDone) }()
+
+	// HTTP.
+	handler := httpapi.New(httpapi.Config{
+		APIKey: cfg.APIKey, AdminAPIKey: cfg.AdminAPIKey,
+		Orders: orderSvc, Intents: intentSvc, Idempotency: idem, Behavior: prov, Store: store,
+		RateLimitRPS: cfg.RateLimitRPS, RateLimitBurst: cfg.RateLimitBurst, CORSOrigins: cfg.CORSOrigins,
+		Faults: faultsAPI, Logger: log,
+	})
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopWork()
+	select {
+	case <-workDone:
+	case <-sctx.Done():
+		log.Warn("worker did not finish in time; its leases will expire and other workers will take over")
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// redactURI keeps only the hosts of a MongoDB URI: credentials never reach
+// the logs.
+func redactURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "(unparseable URI)"
+	}
+	return u.Host
+}

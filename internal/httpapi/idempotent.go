@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/idempotency"
+)
+
+// write is a POST or PATCH on its way through the idempotency layer.
+type write struct {
+	key         string
+	fingerprint string
+	body        object
+}
+
+// beginWrite checks the Idempotency-Key, reads the body (within the size
+// limit) and fingerprints it. On failure it has answered and returns false.
+// Nothing is stored for a request refused here.
+func (a *api) beginWrite(c *gin.Context) (write, bool) {
+	key, present := c.Request.Header.Get("Idempotency-Key"), len(c.Request.Header.Values("Idempotency-Key")) > 0
+	if err := idempotency.ValidateKey(key, present); err != nil {
+		writeError(c, err)
+		return write{}, false
+	}
+	c.Set(ctxIdempotencyKey, key)
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(c, errTooLarge(tooLarge.Limit))
+		} else {
+			writeError(c, badRequest("body_unreadable", "", "The request body could not be read."))
+		}
+		return write{}, false
+	}
+	fp, err := idempotency.Fingerprint(c.Request.Method, c.Request.URL.RequestURI(), raw)
+	if err != nil {
+		writeError(c, badRequest("invalid_json", "", "The request body is not valid JSON: it must be one UTF-8 JSON object without duplicate keys."))
+		return write{}, false
+	}
+	body, err := parseObject(raw)
+	if err != nil {
+		writeError(c, err)
+		return write{}, false
+	}
+	return write{key: key, fingerprint: fp, body: body}, true
+}
+
+// runWrite runs op once for the key within userID's scope and answers with
+// its response, or with the stored response of an earlier attempt.
+func (a *api) runWrite(c *gin.Context, w write, userID string, op idempotency.Operation) {
+	req := idempotency.Request{
+		Scope:       idempotency.Scope{Key: w.key, Method: c.Request.Method, Path: c.Request.URL.Path, UserID: userID},
+		Fingerprint: w.fingerprint,
+	}
+	res, err := a.cfg.Idempotency.Do(c.Request.Context(), req, op)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if a.cfg.Faults != nil && !strings.HasPrefix(c.FullPath(), "/admin") && a.cfg.Faults.DropResponse() {
+		// The outcome is committed; the client never hears of it and must
+		// retry. ErrAbortHandler closes the connection without a response.
+		a.log.Warn("fault injection: dropping the response", "request_id", c.GetString(ctxRequestID))
+		panic(http.ErrAbortHandler)
+	}
+	c.Set(ctxReplayed, res.Replayed)
+	for k, v := range res.Response.Header {
+		c.Header(k, v)
+	}
+	if res.Replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Data(res.Response.Status, res.Response.Header["Content-Type"], res.Response.Body)
+}
+
+// principal is the authenticated caller, used as the scope's user where a
+// route's body names none.
+func principal(c *gin.Context) string { return c.GetString(ctxPrincipal) }
+
+const jsonContentType = "application/json; charset=utf-8"
+
+// jsonResponse encodes a response to store and send. encoding/json output is
+// deterministic, and the stored bytes are what every replay sends.
+func jsonResponse(status int, v any) (idempotency.Response, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
+	return idempotency.Response{Status: status, Header: map[string]string{"Content-Type": jsonContentType}, Body: b}, nil
+}
+
+// respond wraps an operation returning a status and a value to encode.
+func respond(op func(ctx context.Context, resourceID string) (int, any, error)) idempotency.Operation {
+	return func(ctx context.Context, resourceID string) (idempotency.Response, error) {
+		status, v, err := op(ctx, resourceID)
+		if err != nil {
+			return idempotency.Response{}, err
+		}
+		return jsonResponse(status, v)
+	}
+}
+
+// failed builds the error format for a business failure stored as an
+// outcome (not an error): the body is the error plus extra fields.
+func failed(kind domain.Kind, code, message string) errorJSON {
+	_, body, _ := toErrorJSON(&domain.Error{Kind: kind, Code: code, Message: message})
+	return body
+}
