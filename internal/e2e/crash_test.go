@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// crashServer starts a server with faults enabled and its own embedded
+// store, whose data survives the crash because it lives in dir.
+func crashServer(t *testing.T, name string, extra ...string) (*server, string) {
+	t.Helper()
+	dir := t.TempDir()
+	mongoAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	env := append([]string{
+		"FAULTS_ENABLED=true", "EMBEDDED_DATA_DIR=" + dir + "/data", "EMBEDDED_MONGO_ADDR=" + mongoAddr,
+		"IDEMPOTENCY_LEASE=2s", "PAYMENT_MIN_DELAY_MS=0", "PAYMENT_MAX_DELAY_MS=0",
+		"ASYNC_DELAY=0", "ASYNC_JITTER=0", "INTENT_FAILURE_RATE=0", "WORKER_LEASE=2s", "WORKER_POLL_INTERVAL=50ms",
+	}, extra...)
+	return startServer(t, name, dir, env), "mongodb://" + mongoAddr
+}
+
+func TestOrderCrashPoints(t *testing.T) {
+	t.Parallel()
+	for _, point := range []string{"after_claim", "after_order_insert", "after_charge", "before_complete"} {
+		t.Run(point, func(t *testing.T) {
+			t.Parallel()
+			s, uri := crashServer(t, "server-"+point)
+			s.armCrash(t, point)
+			body := `{"userId":"crash-user","amount":1234,"currency":"EUR"}`
+
+			// The request reaches the point and the process dies: no answer.
+			if r := s.call("POST", "/orders", "crash-key", apiKey, body); r.err == nil {
+				t.Fatalf("request answered %d %s; want the connection to die", r.status, r.body)
+			}
+			if code := s.wait(10 * time.Second); code != 3 {
+				t.Fatalf("exit code %d, want 3", code)
+			}
+
+			s.restart(t)
+			time.Sleep(2100 * time.Millisecond) // let the dead request's lease run out
+			first := s.call("POST", "/orders", "crash-key", apiKey, body)
+			if first.err != nil || first.status != http.StatusCreated || first.field(t, "status") != "PAID" {
+				t.Fatalf("retry after restart: %v %d %s", first.err, first.status, first.body)
+			}
+			for i := range 3 {
+				again := s.call("POST", "/orders", "crash-key", apiKey, body)
+				if again.status != first.status || !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" {
+					t.Fatalf("replay %d differs: %d %s", i, again.status, again.body)
+				}
+			}
+
+			db := connect(t, uri)
+			if n := count(t, db, "orders", bson.M{"userId": "crash-user"}); n != 1 {
+				t.Fatalf("orders = %d, want 1", n)
+			}
+			if n := count(t, db, "charges", bson.M{}); n != 1 {
+				t.Fatalf("charges = %d, want 1", n)
+			}
+			if n := count(t, db, "idempotencykeys", bson.M{"key": "crash-key", "status": "COMPLETED"}); n != 1 {
+				t.Fatalf("completed records = %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestIntentCrashPoints(t *testing.T) {
+	t.Parallel()
+	for _, point := range []string{"after_job_claim", "after_charge"} {
+		t.Run(point, func(t *testing.T) {
+			t.Parallel()
+			s, uri := crashServer(t, "server-intent-"+point)
+			created := s.call("POST", "/payment_intents", "pi-key", apiKey,
+				`{"amount":2599,"currency":"USD","customer_id":"cus_crash","payment_method_id":"pm_fake_visa"}`)
+			if created.status != http.StatusCreated {
+				t.Fatalf("create: %v %d %s", created.err, created.status, created.body)
+			}
+			id := created.field(t, "id")
+			s.armCrash(t, point)
+
+			confirmed := s.call("PATCH", "/payment_intents/"+id+"/confirm", "confirm-key", apiKey, `{}`)
+			if confirmed.status != http.StatusAccepted {
+				t.Fatalf("confirm: %v %d %s", confirmed.err, confirmed.status, confirmed.body)
+			}
+			// The worker picks the job up and dies at the point.
+			if code := s.wait(15 * time.Second); code != 3 {
+				t.Fatalf("exit code %d, want 3", code)
+			}
+
+			s.restart(t)
+			waitUntil(t, 20*time.Second, "intent succeeded after restart", func() bool {
+				r := s.call("GET", "/payment_intents/"+id, "", apiKey, "")
+				return r.status == http.StatusOK && r.field(t, "status") == "succeeded"
+			})
+			again := s.call("PATCH", "/payment_intents/"+id+"/confirm", "confirm-key", apiKey, `{}`)
+			if !bytes.Equal(again.body, confirmed.body) || again.header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("confirm replay: %d %s", again.status, again.body)
+			}
+
+			db := connect(t, uri)
+			if n := count(t, db, "charges", bson.M{"_id": id}); n != 1 {
+				t.Fatalf("charges for %s = %d, want 1", id, n)
+			}
+			if n := count(t, db, "charges", bson.M{}); n != 1 {
+				t.Fatalf("charges = %d, want 1", n)
+			}
+			if n := count(t, db, "intentjobs", bson.M{}); n != 0 {
+				t.Fatalf("jobs left = %d, want 0", n)
+			}
+			if p := s.call("GET", "/payments/"+id, "", apiKey, ""); p.status != http.StatusOK || p.field(t, "status") != "succeeded" {
+				t.Fatalf("payment: %d %s", p.status, p.body)
+			}
+		})
+	}
+}
