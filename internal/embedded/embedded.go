@@ -6,7 +6,11 @@
 // and code that targets it must stay within what it supports. Measured with
 // v1.24.0: unique indexes (E11000) and findOneAndUpdate upserts work; TTL
 // indexes, transactions, change streams and $expr do not; and no index other
-// than _id is used for queries.
+// than _id is used for queries. And it runs each update, delete and
+// findAndModify as a read followed by a separate write, so two conditional
+// updates of one document could both match it; the server therefore lets
+// clients in only through a proxy that admits one write command at a time
+// (see writelock.go), which makes each of them atomic as on MongoDB.
 package embedded
 
 import (
@@ -38,11 +42,17 @@ type Server struct {
 	done   chan struct{} // closed when FerretDB's Run has returned
 	once   sync.Once
 	log    *slog.Logger
+
+	lock    *writeLock // the only way in: it serialises write commands
+	cleanup func()     // removes the backend socket
 }
 
 // socketName ends in "sock" because that is how the Go driver tells a Unix
 // socket host from host:port.
 const socketName = "mongodb.sock"
+
+// backendSocketName is where FerretDB listens, behind the write lock.
+const backendSocketName = "ferretdb-backend.sock"
 
 // maxSocketPath is below sun_path's 108 bytes on Linux (104 on macOS): a longer
 // path cannot be bound, so we fall back to a loopback port instead.
@@ -78,45 +88,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("embedded: create data dir: %w", err)
 	}
 
-	var lc ferretdb.ListenerConfig
+	front, err := listen(opts.Addr, dir, logger)
+	if err != nil {
+		return nil, err
+	}
 
-	switch addr := opts.Addr; {
-	case addr == "":
-		return nil, errors.New(`embedded: Addr is required (use "off" for no TCP listener)`)
-
-	case addr == "off":
-		sock := filepath.Join(dir, socketName)
-		if len(sock) > maxSocketPath {
-			// A random loopback port is the next best thing to "not reachable by others".
-			logger.Warn("data dir path too long for a Unix socket; using a random loopback port", "socket", sock)
-			lc.TCP = "127.0.0.1:0"
-
-			break
-		}
-
-		// A socket file left by a crashed run would make the bind fail; remove it
-		// unless someone is still listening on it.
-		if c, derr := net.Dial("unix", sock); derr == nil {
-			c.Close()
-			return nil, fmt.Errorf("embedded: socket %s is in use by another server", sock)
-		}
-
-		_ = os.Remove(sock)
-		lc.Unix = sock
-
-	default:
-		// FerretDB flattens its listen error into a string; bind once ourselves
-		// first so that "address already in use" comes back as a clear, wrapped error.
-		if _, port, serr := net.SplitHostPort(addr); serr == nil && port != "0" {
-			l, lerr := net.Listen("tcp", addr)
-			if lerr != nil {
-				return nil, fmt.Errorf("embedded: cannot listen on %s (is another server running there?): %w", addr, lerr)
-			}
-
-			l.Close()
-		}
-
-		lc.TCP = addr
+	backendSock, cleanup, err := backendSocket(dir)
+	if err != nil {
+		front.Close()
+		return nil, err
 	}
 
 	// FerretDB logs every failed command (duplicate keys included) at WARN;
@@ -128,7 +108,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  lc,
+		Listener:  ferretdb.ListenerConfig{Unix: backendSock},
 		Logger:    fdbLogger,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
@@ -136,14 +116,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	newMu.Unlock()
 
 	if err != nil {
+		front.Close()
+		cleanup()
 		return nil, fmt.Errorf("embedded: start FerretDB: %w", err)
 	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		cancel: cancel,
-		done:   make(chan struct{}),
-		log:    logger,
+		cancel:  cancel,
+		done:    make(chan struct{}),
+		log:     logger,
+		cleanup: cleanup,
 	}
 
 	go func() {
@@ -152,33 +135,86 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		_ = f.Run(runCtx) // always nil; it returns once runCtx is canceled
 	}()
 
-	// MongoDBURI blocks until the listener is bound, which New already did.
-	if lc.Unix != "" {
+	// MongoDBURI blocks until FerretDB's listener is bound.
+	_ = f.MongoDBURI()
+
+	s.lock = newWriteLock(front, func() (net.Conn, error) { return net.Dial("unix", backendSock) }, logger)
+
+	switch a := front.Addr().(type) {
+	case *net.UnixAddr:
 		// The driver wants the socket path percent-encoded in the host part.
-		s.uri = "mongodb://" + url.QueryEscape(lc.Unix) + "/"
-	} else {
-		u, perr := url.Parse(f.MongoDBURI())
-		if perr != nil {
-			s.Close()
-			return nil, fmt.Errorf("embedded: parse FerretDB URI: %w", perr)
-		}
-
-		s.addr = u.Host
-
-		// A wildcard listen address ("0.0.0.0", reported as "[::]") is not
-		// something to dial: point the URI at loopback, which it includes.
-		if host, port, serr := net.SplitHostPort(u.Host); serr == nil {
-			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-				u.Host = net.JoinHostPort("127.0.0.1", port)
+		s.uri = "mongodb://" + url.QueryEscape(a.Name) + "/"
+	default:
+		s.addr = a.String()
+		host := s.addr
+		// A wildcard listen address is not something to dial: point the URI
+		// at loopback, which it includes.
+		if h, port, serr := net.SplitHostPort(s.addr); serr == nil {
+			if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+				host = net.JoinHostPort("127.0.0.1", port)
 			}
 		}
-
-		s.uri = u.String()
+		s.uri = "mongodb://" + host + "/"
 	}
 
 	logger.Debug("embedded FerretDB started", "uri", s.uri, "data_dir", dir)
 
 	return s, nil
+}
+
+// listen opens the listener clients use: addr, or for "off" a Unix socket
+// in dir (a random loopback port if the path is too long for one).
+func listen(addr, dir string, logger *slog.Logger) (net.Listener, error) {
+	switch addr {
+	case "":
+		return nil, errors.New(`embedded: Addr is required (use "off" for no TCP listener)`)
+	case "off":
+		sock := filepath.Join(dir, socketName)
+		if len(sock) > maxSocketPath {
+			// A random loopback port is the next best thing to "not reachable by others".
+			logger.Warn("data dir path too long for a Unix socket; using a random loopback port", "socket", sock)
+			return net.Listen("tcp", "127.0.0.1:0")
+		}
+		if err := removeStaleSocket(sock); err != nil {
+			return nil, err
+		}
+		return net.Listen("unix", sock)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: cannot listen on %s (is another server running there?): %w", addr, err)
+	}
+	return l, nil
+}
+
+// backendSocket chooses where FerretDB itself listens: a Unix socket that
+// only the write lock dials, in dir when its path fits, else in a private
+// temporary directory. cleanup removes it.
+func backendSocket(dir string) (sock string, cleanup func(), err error) {
+	sock = filepath.Join(dir, backendSocketName)
+	if len(sock) <= maxSocketPath {
+		// Two servers on one data directory would corrupt it: refuse.
+		if err := removeStaleSocket(sock); err != nil {
+			return "", nil, fmt.Errorf("embedded: data directory %s is in use by another server", dir)
+		}
+		return sock, func() { _ = os.Remove(sock) }, nil
+	}
+	tmp, err := os.MkdirTemp("", "ferretdb-")
+	if err != nil {
+		return "", nil, fmt.Errorf("embedded: backend socket: %w", err)
+	}
+	return filepath.Join(tmp, backendSocketName), func() { _ = os.RemoveAll(tmp) }, nil
+}
+
+// removeStaleSocket removes a socket file left by a crashed run, which would
+// make binding fail, unless someone is still listening on it.
+func removeStaleSocket(sock string) error {
+	if c, err := net.Dial("unix", sock); err == nil {
+		c.Close()
+		return fmt.Errorf("embedded: socket %s is in use by another server", sock)
+	}
+	_ = os.Remove(sock)
+	return nil
 }
 
 // URI returns a mongodb:// URI the Go driver can use to reach the server.
@@ -191,8 +227,10 @@ func (s *Server) Addr() string { return s.addr }
 // clients up to 3 seconds to disconnect before closing them. Safe to call twice.
 func (s *Server) Close() error {
 	s.once.Do(func() {
+		s.lock.close()
 		s.cancel()
 		<-s.done
+		s.cleanup()
 		s.log.Info("embedded FerretDB stopped", "uri", s.uri)
 	})
 

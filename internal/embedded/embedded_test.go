@@ -3,11 +3,14 @@ package embedded_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -146,5 +149,82 @@ func TestAddrOffUsesUnixSocket(t *testing.T) {
 
 	if err := connect(t, s.URI()).Ping(t.Context(), nil); err != nil {
 		t.Fatalf("Ping over %s: %v", s.URI(), err)
+	}
+}
+
+// TestConditionalUpdatesAreAtomic races compare-and-swap updates, guarded
+// increments and find-and-modify claims on one document. On MongoDB each is
+// atomic; FerretDB alone lets several of them match the same state, which
+// the write lock prevents.
+func TestConditionalUpdatesAreAtomic(t *testing.T) {
+	s := start(t, "127.0.0.1:0")
+	coll := connect(t, s.URI()).Database("atomic").Collection("docs")
+	ctx := t.Context()
+	const n = 24
+
+	race := func(f func(i int) bool) int {
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		gate := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				if f(i) {
+					wins.Add(1)
+				}
+			}()
+		}
+		close(gate)
+		wg.Wait()
+		return int(wins.Load())
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for round := range 5 {
+		id := fmt.Sprintf("cas-%d", round)
+		_, err := coll.InsertOne(ctx, bson.M{"_id": id, "status": "new", "balance": 10, "owner": ""})
+		must(err)
+
+		if wins := race(func(i int) bool {
+			res, err := coll.UpdateOne(ctx, bson.M{"_id": id, "status": "new"}, bson.M{"$set": bson.M{"status": fmt.Sprint("won-", i)}})
+			must(err)
+			return res.MatchedCount == 1
+		}); wins != 1 {
+			t.Fatalf("round %d: %d compare-and-swaps won, want 1", round, wins)
+		}
+
+		if wins := race(func(int) bool {
+			res, err := coll.UpdateOne(ctx, bson.M{"_id": id, "balance": bson.M{"$gte": 3}}, bson.M{"$inc": bson.M{"balance": -3}})
+			must(err)
+			return res.MatchedCount == 1
+		}); wins != 3 {
+			t.Fatalf("round %d: %d guarded decrements of 3 from 10 won, want 3", round, wins)
+		}
+
+		if wins := race(func(i int) bool {
+			err := coll.FindOneAndUpdate(ctx, bson.M{"_id": id, "owner": ""}, bson.M{"$set": bson.M{"owner": fmt.Sprint(i)}}).Err()
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				return false
+			}
+			must(err)
+			return true
+		}); wins != 1 {
+			t.Fatalf("round %d: %d find-and-modify claims won, want 1", round, wins)
+		}
+
+		var doc struct {
+			Balance int `bson:"balance"`
+		}
+		must(coll.FindOne(ctx, bson.M{"_id": id}).Decode(&doc))
+		if doc.Balance != 1 {
+			t.Fatalf("round %d: balance %d, want 1", round, doc.Balance)
+		}
 	}
 }
