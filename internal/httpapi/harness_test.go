@@ -130,6 +130,7 @@ type request struct {
 	key          *string // Idempotency-Key; nil: not sent
 	auth         string  // bearer token; "" means apiKey, "-" means none
 	header       map[string]string
+	remoteAddr   string // client address; "" keeps httptest's 192.0.2.1:1234
 }
 
 func strp(s string) *string { return &s }
@@ -152,6 +153,9 @@ func (a *app) do(r request) *httptest.ResponseRecorder {
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
+	}
+	if r.remoteAddr != "" {
+		req.RemoteAddr = r.remoteAddr
 	}
 	rec := httptest.NewRecorder()
 	a.handler.ServeHTTP(rec, req)
