@@ -12,6 +12,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/reliabledemo/payments/internal/intents"
 	"github.com/reliabledemo/payments/internal/worker"
 )
 
@@ -545,5 +546,49 @@ func TestPaymentsEndpoint(t *testing.T) {
 	a.process(it.ID)
 	if rec := a.do(request{method: "GET", path: "/payments/" + it.ID}); rec.Code != http.StatusOK {
 		t.Fatalf("after processing: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestWorkerStuckAfterChargeIsReplaced stops one instance's worker right
+// after it has charged, as if its process had died there. Another
+// instance's worker takes the job once the lease has run out and finishes
+// the intent from the same ledger entry: one charge, one terminal state.
+// When the first worker wakes, it changes nothing.
+func TestWorkerStuckAfterChargeIsReplaced(t *testing.T) {
+	t.Parallel()
+	charged, wake := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	first := newApp(t, appOptions{intentHooks: intents.Hooks{AfterCharge: func() {
+		once.Do(func() { close(charged); <-wake })
+	}}})
+	second := newApp(t, appOptions{db: first.db})
+
+	it := first.createIntent(intentJSON)
+	if rec := first.action("confirm", it.ID, `{}`, newKey()); rec.Code != http.StatusAccepted {
+		t.Fatalf("confirm: %d %s", rec.Code, rec.Body)
+	}
+	const lease = 5 * time.Second
+	first.startWorker(1, lease)
+	resume := sync.OnceFunc(func() { close(wake) })
+	t.Cleanup(resume) // runs before the worker's cleanup
+	<-charged
+	if got := first.getIntent(it.ID); got.Status != "processing" {
+		t.Fatalf("status %s while the first worker is stuck", got.Status)
+	}
+
+	second.clock.Advance(lease + time.Second) // the second instance lives after the lease
+	second.startWorker(1, lease)
+	second.waitStatus(it.ID, "succeeded")
+	waitCount(t, second, "intentjobs", 0)
+
+	// The first worker resumes: its outcome is refused and its job is gone.
+	before := first.getIntent(it.ID)
+	resume()
+	time.Sleep(100 * time.Millisecond)
+	if after := first.getIntent(it.ID); after.Status != "succeeded" || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatalf("the resumed worker changed the intent: %+v", after)
+	}
+	if n := first.count("charges", nil); n != 1 {
+		t.Fatalf("charges = %d, want 1", n)
 	}
 }
