@@ -592,3 +592,30 @@ func TestWorkerStuckAfterChargeIsReplaced(t *testing.T) {
 		t.Fatalf("charges = %d, want 1", n)
 	}
 }
+
+// TestStalledConfirmKeepsItsJob stalls a confirm between queueing its job
+// and moving the intent to processing, for longer than the worker's grace
+// period: the worker drops the job of what still looks like an abandoned
+// confirm. The confirm must queue the job again, or the intent would stay
+// processing forever.
+func TestStalledConfirmKeepsItsJob(t *testing.T) {
+	t.Parallel()
+	const lease = 5 * time.Second
+	var a *app
+	var once sync.Once
+	a = newApp(t, appOptions{intentHooks: intents.Hooks{AfterEnqueue: func() {
+		once.Do(func() {
+			a.clock.Advance(2 * lease) // the job is now older than the grace period
+			waitCount(t, a, "intentjobs", 0)
+		})
+	}}})
+	a.startWorker(1, lease)
+	it := a.createIntent(intentJSON)
+	if rec := a.action("confirm", it.ID, `{}`, newKey()); rec.Code != http.StatusAccepted {
+		t.Fatalf("confirm: %d %s", rec.Code, rec.Body)
+	}
+	a.waitStatus(it.ID, "succeeded")
+	if n := a.count("charges", nil); n != 1 {
+		t.Fatalf("charges = %d, want 1", n)
+	}
+}

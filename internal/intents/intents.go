@@ -41,6 +41,9 @@ type Provider interface {
 // Hooks lets fault drills stop the process between steps.
 type Hooks struct {
 	AfterCharge func()
+	// AfterEnqueue runs between queueing a confirmed intent's job and its
+	// transition to processing; tests stall a confirm there.
+	AfterEnqueue func()
 }
 
 var (
@@ -141,16 +144,32 @@ func (s *Service) Confirm(ctx context.Context, requestID, id string, c domain.Co
 		return it, err
 	}
 	if domain.ActionConfirm.Allowed(it.Status) || it.LastRequestID == requestID {
-		now := s.clock()
-		if err := s.store.EnqueueJob(ctx, id, now.Add(s.prov.AsyncDelay()), now); err != nil {
+		if err := s.enqueue(ctx, id); err != nil {
 			return it, err
 		}
+	}
+	if s.hooks.AfterEnqueue != nil {
+		s.hooks.AfterEnqueue()
 	}
 	ch := domain.IntentChange{ForceFailure: &c.ForceFailure}
 	if c.PaymentMethodID != "" {
 		ch.PaymentMethodID = &c.PaymentMethodID
 	}
-	return s.transition(ctx, requestID, it, domain.ActionConfirm, ch)
+	it, err = s.transition(ctx, requestID, it, domain.ActionConfirm, ch)
+	if err != nil || it.Status != domain.IntentProcessing {
+		return it, err
+	}
+	// Queue it again: a confirm that stalled longer than the worker's grace
+	// period finds its first job dropped (the intent was not confirmed yet),
+	// and a processing intent without a job would never be charged. When
+	// the first job is still there, this changes nothing.
+	return it, s.enqueue(ctx, id)
+}
+
+// enqueue queues the intent's job, due after the provider's async delay.
+func (s *Service) enqueue(ctx context.Context, id string) error {
+	now := s.clock()
+	return s.store.EnqueueJob(ctx, id, now.Add(s.prov.AsyncDelay()), now)
 }
 
 // Capture captures an authorized (manual capture) intent's payment.
