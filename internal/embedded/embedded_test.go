@@ -2,6 +2,7 @@ package embedded_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -227,4 +228,81 @@ func TestConditionalUpdatesAreAtomic(t *testing.T) {
 			t.Fatalf("round %d: balance %d, want 1", round, doc.Balance)
 		}
 	}
+}
+
+// TestAbandonedWritesDoNotInterleave sends writes whose clients hang up
+// before the reply, as a killed process or a timed-out driver does, while
+// other clients push acknowledged values into the same document. FerretDB
+// may still be running an abandoned write when its connection closes; if
+// the write lock were released then, the next write would interleave with
+// it and an acknowledged push could be lost.
+func TestAbandonedWritesDoNotInterleave(t *testing.T) {
+	s := start(t, "127.0.0.1:0")
+	coll := connect(t, s.URI()).Database("abandon").Collection("docs")
+	ctx := t.Context()
+	if _, err := coll.InsertOne(ctx, bson.M{"_id": "doc", "acked": bson.A{}, "junk": bson.A{}}); err != nil {
+		t.Fatal(err)
+	}
+	var abandoners sync.WaitGroup
+	for g := range 8 {
+		abandoners.Add(1)
+		go func() {
+			defer abandoners.Done()
+			for i := range 25 {
+				abandonWrite(t, s.Addr(), bson.D{
+					{Key: "update", Value: "docs"},
+					{Key: "updates", Value: bson.A{bson.D{
+						{Key: "q", Value: bson.D{{Key: "_id", Value: "doc"}}},
+						{Key: "u", Value: bson.D{{Key: "$push", Value: bson.D{{Key: "junk", Value: fmt.Sprint(g, "-", i)}}}}},
+					}}},
+					{Key: "$db", Value: "abandon"},
+				})
+			}
+		}()
+	}
+	var pushers sync.WaitGroup
+	for g := range 8 {
+		pushers.Add(1)
+		go func() {
+			defer pushers.Done()
+			for i := range 25 {
+				if _, err := coll.UpdateOne(ctx, bson.M{"_id": "doc"}, bson.M{"$push": bson.M{"acked": fmt.Sprint(g, "-", i)}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	pushers.Wait()
+	abandoners.Wait()
+	var doc struct {
+		Acked []string `bson:"acked"`
+	}
+	if err := coll.FindOne(ctx, bson.M{"_id": "doc"}).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Acked) != 8*25 {
+		t.Fatalf("%d acknowledged pushes stored, want %d: writes interleaved", len(doc.Acked), 8*25)
+	}
+}
+
+// abandonWrite sends cmd as an OP_MSG and hangs up without reading the reply.
+func abandonWrite(t *testing.T, addr string, cmd bson.D) {
+	doc, err := bson.Marshal(cmd)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	msg := make([]byte, 16+4+1, 16+4+1+len(doc))
+	msg = append(msg, doc...)
+	binary.LittleEndian.PutUint32(msg[0:], uint32(len(msg)))
+	binary.LittleEndian.PutUint32(msg[4:], 1)     // requestID
+	binary.LittleEndian.PutUint32(msg[12:], 2013) // OP_MSG
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	_, _ = c.Write(msg)
+	c.Close()
 }

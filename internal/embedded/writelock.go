@@ -110,11 +110,16 @@ func (w *writeLock) serve(client net.Conn) {
 
 	// holding is true while this connection's write awaits its reply. A
 	// connection has at most one request in flight, so the next reply is
-	// that write's.
+	// that write's. answered gets a token at each release.
 	var holding atomic.Bool
+	answered := make(chan struct{}, 1)
 	release := func() {
 		if holding.CompareAndSwap(true, false) {
 			w.mu.Unlock()
+			select {
+			case answered <- struct{}{}:
+			default:
+			}
 		}
 	}
 	defer release()
@@ -147,6 +152,10 @@ func (w *writeLock) serve(client net.Conn) {
 		}
 		write, oneWay := classify(msg)
 		if write {
+			select { // drop the token of an earlier write
+			case <-answered:
+			default:
+			}
 			w.mu.Lock()
 			holding.Store(true)
 		}
@@ -156,6 +165,18 @@ func (w *writeLock) serve(client net.Conn) {
 		}
 		if err != nil {
 			break
+		}
+	}
+	// The client is gone, perhaps with a write still running in FerretDB
+	// (a killed process, a driver timeout). FerretDB may finish that write
+	// even though nobody reads its reply, so the lock stays held until the
+	// reply comes: releasing it earlier would let the next write interleave
+	// with this one.
+	if holding.Load() {
+		select {
+		case <-answered:
+		case <-done:
+		case <-time.After(replyTimeout):
 		}
 	}
 	server.Close()
