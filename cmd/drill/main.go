@@ -1,0 +1,107 @@
+// Command drill runs a failure drill against the payments service: N
+// logical payments, each retried with its one Idempotency-Key until it gets a
+// final answer, then invariant checks read straight from MongoDB.
+//
+// Exit status: 0 no violation, 1 violations, 2 bad flags or the service or
+// MongoDB unreachable, 130 interrupted (without violations among the
+// payments that finished).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/reliabledemo/payments/internal/drill"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "drill:", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// The first Ctrl-C stops the drill and still checks; a second one
+		// kills it the usual way.
+		<-ctx.Done()
+		stop()
+	}()
+
+	rep, err := drill.Run(ctx, cfg, stdout, stderr)
+	switch {
+	case err != nil:
+		fmt.Fprintln(stderr, "drill:", err)
+		return 2
+	case len(rep.Violations) > 0:
+		return 1
+	case rep.Interrupted:
+		return 130
+	}
+	return 0
+}
+
+// parseFlags reads the flags into a validated Config.
+func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
+	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	apiKey := os.Getenv("API_KEY")
+	if apiKey == "" {
+		apiKey = "test_key"
+	}
+	urls := fs.String("urls", drill.DefaultURL, "comma-separated base URLs of the service; attempts go round them")
+	n := fs.Int("n", 200, "logical payments")
+	c := fs.Int("c", 16, "payments in flight at once")
+	mix := fs.Float64("mix", 0.5, "fraction of payments that are payment intents rather than orders, 0..1")
+	mongoURI := fs.String("mongodb-uri", drill.DefaultMongoURI, "MongoDB to check the invariants in; empty: skip those checks")
+	db := fs.String("db", drill.DefaultDB, "database name")
+	key := fs.String("api-key", apiKey, "API key (default: $API_KEY, else test_key)")
+	timeout := fs.Duration("timeout", 10*time.Second, "timeout of one HTTP attempt")
+	deadline := fs.Duration("deadline", 2*time.Minute, "overall deadline of one payment, retries included")
+	refunds := fs.Bool("refunds", true, "refund succeeded intents with 1-3 concurrent partial refunds")
+	seed := fs.Uint64("seed", 0, "seed of the run's random choices; 0: a random one (printed in the summary)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: drill [flags]\n\nSends payments with retries, then checks invariants in MongoDB.\nExit status: 0 ok, 1 violations, 2 usage or unreachable, 130 interrupted.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return drill.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return drill.Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	cfg := drill.Config{
+		URLs: drill.ParseURLs(*urls), N: *n, Concurrency: *c, Mix: *mix,
+		MongoURI: *mongoURI, DB: *db, APIKey: *key, Timeout: *timeout, Deadline: *deadline,
+		Refunds: *refunds, Seed: *seed, Progress: !*quiet && isTerminal(os.Stderr),
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = rand.Uint64()
+	}
+	return cfg, cfg.Validate()
+}
+
+// isTerminal reports whether f is a character device: a bar of carriage
+// returns is noise in a log file.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,155 @@
+package drill
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+const testPrefix = "drill-0badcafe-"
+
+var (
+	testNow     = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	testOrderID = bson.NewObjectIDFromTimestamp(testNow)
+)
+
+// fixture is a consistent run of one paid order and one succeeded intent
+// with two refunds, one of which was refused.
+func fixture() (snapshot, []Result) {
+	oid := testOrderID.Hex()
+	results := []Result{
+		{ID: testPrefix + "0", Kind: KindOrder, Amount: 500, Outcome: OutcomePaid, OrderID: oid},
+		{ID: testPrefix + "1", Kind: KindIntent, Amount: 900, Outcome: "succeeded", IntentID: "pi_1", Confirmed: true,
+			PaymentID: "pay_1", Refunds: []RefundResult{
+				{Key: testPrefix + "1-refund-1", Asked: 100, Outcome: RefundOK, ID: "re_a", Amount: 100},
+				{Key: testPrefix + "1-refund-2", Asked: 850, Outcome: RefundRefused},
+			}},
+	}
+	s := snapshot{
+		prefix: testPrefix,
+		orders: []orderDoc{{ID: testOrderID, UserID: testPrefix + "0", Amount: 500, Status: "PAID",
+			Payment: &struct {
+				PaymentID string `bson:"paymentId"`
+				Amount    int64  `bson:"amount"`
+			}{"pay_o", 500}}},
+		intents: []intentDoc{{ID: "pi_1", CustomerID: testPrefix + "1", Status: "succeeded", Amount: 900,
+			PaymentID: "pay_1", PaymentStatus: "succeeded", CapturedAmount: 900, AmountRefunded: 100, Refundable: 800,
+			RefundIDs: []string{"re_a"}}},
+		charges: map[string]chargeDoc{
+			"order_" + oid: {ID: "order_" + oid, Status: "succeeded", Amount: 500, PaymentID: "pay_o"},
+			"pi_1":         {ID: "pi_1", Status: "succeeded", Amount: 900, PaymentID: "pay_1"},
+		},
+		jobs:    map[string]bool{},
+		refunds: []refundDoc{{ID: "re_a", PaymentIntentID: "pi_1", Amount: 100, Status: "succeeded"}},
+		keys: []keyDoc{
+			{Key: testPrefix + "0-order", Method: "POST", Path: "/orders", Status: "COMPLETED", ResourceID: oid},
+			{Key: testPrefix + "1-create", Method: "POST", Path: "/payment_intents", Status: "COMPLETED", ResourceID: "1"},
+			{Key: testPrefix + "1-confirm", Method: "PATCH", Path: "/payment_intents/pi_1/confirm", Status: "COMPLETED"},
+		},
+	}
+	return s, results
+}
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		change func(s *snapshot, rs []Result)
+		want   []string // the checks that must fail, in report order
+	}{
+		{"consistent", func(*snapshot, []Result) {}, nil},
+		{"two orders for one key", func(s *snapshot, _ []Result) {
+			o := s.orders[0]
+			o.ID = bson.NewObjectID()
+			s.orders = append(s.orders, o)
+			s.charges["order_"+o.ID.Hex()] = chargeDoc{ID: "order_" + o.ID.Hex(), Status: "succeeded", Amount: 500, PaymentID: "pay_o"}
+		}, []string{"one_order_per_key"}},
+		{"order left CREATED", func(s *snapshot, _ []Result) { s.orders[0].Status = "CREATED" }, []string{"order_settled"}},
+		{"CREATED is fine while the payment is unfinished", func(s *snapshot, rs []Result) {
+			s.orders[0].Status = "CREATED"
+			rs[0].Outcome = OutcomeUnfinished
+		}, nil},
+		{"order failed, charge succeeded", func(s *snapshot, rs []Result) {
+			s.orders[0].Status, s.orders[0].Payment = "PAYMENT_FAILED", nil
+			rs[0].Outcome = OutcomePaymentFailed
+		}, []string{"one_charge_per_order"}},
+		{"client saw PAID, database says failed", func(s *snapshot, _ []Result) {
+			s.orders[0].Status = "PAYMENT_FAILED"
+			s.charges["order_"+testOrderID.Hex()] = chargeDoc{ID: "order_" + testOrderID.Hex(), Status: "failed", Amount: 500}
+		}, []string{"order_settled"}},
+		{"charge of an order that does not exist", func(s *snapshot, _ []Result) {
+			s.keys = append(s.keys, keyDoc{Key: testPrefix + "0-order", Method: "POST", Path: "/orders", ResourceID: "ghost"})
+			s.charges["order_ghost"] = chargeDoc{ID: "order_ghost", Status: "succeeded"}
+		}, []string{"one_order_per_key", "one_charge_per_order"}},
+		{"intent processing without a job", func(s *snapshot, _ []Result) { s.intents[0].Status = "processing" }, []string{"intent_state"}},
+		{"processing with a job is fine while unfinished", func(s *snapshot, rs []Result) {
+			s.intents[0].Status, s.jobs["pi_1"] = "processing", true
+			rs[1].Outcome, rs[1].Refunds = OutcomeUnfinished, nil
+		}, nil},
+		{"intent failed, charge succeeded", func(s *snapshot, rs []Result) {
+			s.intents[0].Status, rs[1].Outcome = "failed", "failed"
+		}, []string{"one_charge_per_intent"}},
+		{"charged before confirmation", func(s *snapshot, rs []Result) {
+			s.intents[0].Status, rs[1].Outcome, rs[1].Confirmed = "requires_confirmation", OutcomeUnexpected, false
+		}, []string{"one_charge_per_intent"}},
+		{"refunded more than captured", func(s *snapshot, _ []Result) {
+			s.intents[0].AmountRefunded, s.intents[0].Refundable = 1000, -100
+		}, []string{"refunds_within_captured"}},
+		{"refund applied twice", func(s *snapshot, _ []Result) {
+			s.intents[0].RefundIDs = []string{"re_a", "re_a"}
+			s.intents[0].AmountRefunded, s.intents[0].Refundable = 200, 700
+		}, []string{"refunds_within_captured"}},
+		{"succeeded refund missing from refundIds", func(s *snapshot, _ []Result) {
+			s.refunds = append(s.refunds, refundDoc{ID: "re_b", PaymentIntentID: "pi_1", Amount: 5, Status: "succeeded"})
+		}, []string{"refunds_within_captured"}},
+		{"stuck key", func(s *snapshot, _ []Result) {
+			s.keys[2].Status, s.keys[2].LeaseUntil = keyInProgress, testNow.Add(-time.Minute)
+		}, []string{"no_stuck_keys"}},
+		{"in-progress key with a live lease", func(s *snapshot, _ []Result) {
+			s.keys[2].Status, s.keys[2].LeaseUntil = keyInProgress, testNow.Add(time.Minute)
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, rs := fixture()
+			tt.change(&s, rs)
+			var got []string
+			for _, v := range evaluate(s, rs, testNow) {
+				got = append(got, v.Check)
+				t.Logf("%s: %s", v.Check, v.details(maxListed))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("violations %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClientViolations(t *testing.T) {
+	t.Parallel()
+	rs := []Result{
+		{ID: "a", Outcome: OutcomePaid},
+		{ID: "b", Outcome: OutcomeUnexpected, tally: tally{unexpected: []badAnswer{{"POST /orders: 401 invalid_api_key", 401}}}},
+		{ID: "c", Outcome: OutcomeUnexpected, tally: tally{unexpected: []badAnswer{{"GET /payment_intents/pi_1: 200 with status \"x\"", 200}}}},
+		{ID: "d", Outcome: OutcomeUnfinished, Reason: "no final answer"},
+		{ID: "e", Outcome: OutcomeInterrupted},
+	}
+	var got []string
+	for _, v := range clientViolations(rs) {
+		got = append(got, v.Check)
+	}
+	if want := []string{"unexpected_4xx", "unexpected_answers", "no_final_answer"}; !slices.Equal(got, want) {
+		t.Errorf("violations %q, want %q", got, want)
+	}
+}
+
+func TestViolationDetails(t *testing.T) {
+	t.Parallel()
+	v := Violation{Check: "x", Items: []string{"a", "b", "c"}}
+	if got, want := v.details(2), "3: a; b; and 1 more"; got != want {
+		t.Errorf("details = %q, want %q", got, want)
+	}
+}

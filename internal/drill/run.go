@@ -1,0 +1,191 @@
+package drill
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Report is what a run did and found.
+type Report struct {
+	RunID       string
+	Seed        uint64
+	Results     []Result // one per payment, in order; never started: OutcomeNotStarted
+	Violations  []Violation
+	Checked     bool // the MongoDB checks ran
+	Interrupted bool
+	Elapsed     time.Duration
+}
+
+// ErrUnreachable is returned when the service or MongoDB cannot be reached
+// at all, before any payment was sent.
+var ErrUnreachable = errors.New("unreachable")
+
+// Run runs the drill: it sends cfg.N payments, prints a summary to stdout
+// and the progress to stderr, checks the invariants in MongoDB and prints
+// every violation. An error means the drill could not run or check at all;
+// violations are in the report.
+func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, error) {
+	rep := Report{RunID: newRunID(), Seed: cfg.Seed}
+	if err := cfg.Validate(); err != nil {
+		return rep, err
+	}
+	c := newClient(cfg)
+	defer c.http.CloseIdleConnections()
+	if err := preflight(ctx, c, stderr); err != nil {
+		return rep, err
+	}
+	var db *mongo.Database
+	if cfg.MongoURI == "" {
+		fmt.Fprintln(stderr, "drill: -mongodb-uri is empty: the MongoDB invariant checks are skipped")
+	} else {
+		mc, err := connect(ctx, cfg.MongoURI)
+		if err != nil {
+			return rep, err
+		}
+		defer func() { _ = mc.Disconnect(context.WithoutCancel(ctx)) }()
+		db = mc.Database(cfg.DB)
+	}
+
+	t0 := time.Now()
+	rep.Results = plan(cfg, rep.RunID)
+	d := &driver{c: c, refunds: cfg.Refunds, runCtx: ctx}
+	d.drive(ctx, cfg, rep.Results, stderr)
+	rep.Elapsed = time.Since(t0)
+	rep.Interrupted = ctx.Err() != nil
+	writeSummary(stdout, rep)
+
+	rep.Violations = clientViolations(rep.Results)
+	if db != nil {
+		// The checks run even after an interrupt, on the payments that
+		// finished, so they get a context of their own.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		snap, err := load(cctx, db, runPrefix(rep.RunID), rep.Results)
+		if err != nil {
+			return rep, fmt.Errorf("read MongoDB for the checks: %w", err)
+		}
+		rep.Violations = append(rep.Violations, evaluate(snap, rep.Results, time.Now())...)
+		rep.Checked = true
+	}
+	writeVerdict(stdout, rep)
+	return rep, nil
+}
+
+// newRunID returns drill-<8 hex>, random even when the seed is fixed, so
+// that a repeated run never reuses another run's keys.
+func newRunID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "drill-" + hex.EncodeToString(b[:])
+}
+
+// runPrefix starts every id and key of the run: drill-<run>-<i>-….
+func runPrefix(runID string) string { return runID + "-" }
+
+// plan draws every payment up front from the seed, so a seed reproduces the
+// same mix whatever the scheduling.
+func plan(cfg Config, runID string) []Result {
+	out := make([]Result, cfg.N)
+	for i := range out {
+		r := &out[i]
+		r.rnd = mrand.New(mrand.NewPCG(cfg.Seed, uint64(i)))
+		r.ID, r.start = runPrefix(runID)+strconv.Itoa(i), i%len(cfg.URLs)
+		r.Kind, r.Amount = KindOrder, 100+r.rnd.Int64N(50000-100+1)
+		if r.rnd.Float64() < cfg.Mix {
+			r.Kind, r.PaymentMethod = KindIntent, "pm_fake_visa"
+			if r.rnd.IntN(10) == 0 {
+				r.PaymentMethod = "pm_fake_declined"
+			}
+			r.Manual = r.rnd.IntN(5) == 0
+		}
+	}
+	return out
+}
+
+// drive runs the payments, cfg.Concurrency at a time, each within its own
+// deadline, until all are final or ctx ends.
+func (d *driver) drive(ctx context.Context, cfg Config, results []Result, stderr io.Writer) {
+	var done atomic.Int64
+	if cfg.Progress {
+		stop := startProgress(stderr, len(results), done.Load)
+		defer stop()
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(cfg.Concurrency, len(results)) {
+		wg.Go(func() {
+			for i := range jobs {
+				r := &results[i]
+				pctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
+				if r.Kind == KindOrder {
+					d.order(pctx, r)
+				} else {
+					d.intent(pctx, r)
+				}
+				cancel()
+				done.Add(1)
+			}
+		})
+	}
+feed:
+	for i := range results {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// preflight makes sure at least one base URL answers GET /health at all,
+// whatever the status, trying for a few seconds in case the service is
+// still starting.
+func preflight(ctx context.Context, c *client, stderr io.Writer) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var errs []error
+		for _, u := range c.urls {
+			a, err := c.attempt(ctx, u, request{method: "GET", path: "/health"})
+			if err == nil {
+				if a.status != 200 {
+					fmt.Fprintf(stderr, "drill: %s/health answers %d\n", u, a.status)
+				}
+				return nil
+			}
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return fmt.Errorf("%w: no base URL answers GET /health: %w", ErrUnreachable, errors.Join(errs...))
+		}
+		sleep(ctx, 500*time.Millisecond)
+	}
+}
+
+// connect opens a client on uri and makes sure the server answers.
+func connect(ctx context.Context, uri string) (*mongo.Client, error) {
+	mc, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(10 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("%w: MongoDB (-mongodb-uri): %w", ErrUnreachable, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := mc.Ping(pctx, nil); err != nil {
+		_ = mc.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("%w: MongoDB (-mongodb-uri): %w", ErrUnreachable, err)
+	}
+	return mc, nil
+}

@@ -1,0 +1,136 @@
+package drill
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Percentile returns the p-th percentile (0 < p ≤ 100) of sorted durations
+// by the nearest-rank method, so it is always one of the samples; 0 when
+// there are none.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+// writeSummary prints the run's numbers as a table.
+func writeSummary(w io.Writer, rep Report) {
+	var total tally
+	n := map[string]int{}
+	kinds := map[Kind]int{}
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		total.merge(r.tally)
+		n[r.Outcome]++
+		if r.Outcome != OutcomeNotStarted {
+			kinds[r.Kind]++
+		}
+		for _, rf := range r.Refunds {
+			n["refund_"+rf.Outcome]++
+		}
+	}
+	lat := slices.Clone(total.latencies)
+	slices.Sort(lat)
+	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+	finished := len(rep.Results) - n[OutcomeNotStarted] - n[OutcomeUnfinished] - n[OutcomeInterrupted]
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(name, format string, args ...any) {
+		fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{name}, args...)...)
+	}
+	row("run", "%s (seed %d)", rep.RunID, rep.Seed)
+	row("payments", "%d sent (orders %d, intents %d), %d final, in %s", kinds[KindOrder]+kinds[KindIntent],
+		kinds[KindOrder], kinds[KindIntent], finished, rep.Elapsed.Round(time.Millisecond))
+	row("orders", "paid %d, payment_failed %d", n[OutcomePaid], n[OutcomePaymentFailed])
+	row("intents", "succeeded %d, failed %d, canceled %d", n["succeeded"], n["failed"], n["canceled"])
+	row("refunds", "ok %d, refused %d, unexpected %d, unfinished %d, interrupted %d", n["refund_"+RefundOK], n["refund_"+RefundRefused],
+		n["refund_"+OutcomeUnexpected], n["refund_"+OutcomeUnfinished], n["refund_"+OutcomeInterrupted])
+	row("not final", "unfinished %d, interrupted %d, not started %d", n[OutcomeUnfinished], n[OutcomeInterrupted], n[OutcomeNotStarted])
+	row("unexpected", "%d", len(total.unexpected))
+	row("attempts", "%d (polls %d)", total.Attempts, total.Polls)
+	row("replays", "%d", total.Replays)
+	row("409 in use", "%d", total.Conflicts)
+	row("425 too early", "%d", total.TooEarly)
+	row("429 rate limited", "%d", total.RateLimited)
+	row("5xx", "%d", total.ServerErrors)
+	row("dropped", "%d", total.Dropped)
+	row("latency", "p50 %s, p90 %s, p99 %s, max %s", ms(Percentile(lat, 50)), ms(Percentile(lat, 90)),
+		ms(Percentile(lat, 99)), ms(Percentile(lat, 100)))
+	_ = tw.Flush()
+}
+
+// writeVerdict prints the violations and the last line.
+func writeVerdict(w io.Writer, rep Report) {
+	total := 0
+	for _, v := range rep.Violations {
+		fmt.Fprintf(w, "VIOLATION %s: %s\n", v.Check, v.details(maxListed))
+		total += len(v.Items)
+	}
+	if !rep.Checked {
+		fmt.Fprintln(w, "(MongoDB checks not run: client-side checks only)")
+	}
+	final := 0
+	for i := range rep.Results {
+		if rep.Results[i].Final() {
+			final++
+		}
+	}
+	switch {
+	case total > 0:
+		if rep.Interrupted {
+			fmt.Fprintf(w, "INTERRUPTED: %d of %d payments final; the checks cover those\n", final, len(rep.Results))
+		}
+		fmt.Fprintf(w, "FAILED: %d violations\n", total)
+	case rep.Interrupted:
+		fmt.Fprintf(w, "INTERRUPTED: 0 violations among the %d of %d payments that were final\n", final, len(rep.Results))
+	default:
+		fmt.Fprintln(w, "OK: 0 violations")
+	}
+}
+
+// progressWidth is the bar's width in characters.
+const progressWidth = 30
+
+// renderBar draws "[#####     ] 120/200".
+func renderBar(done, total, width int) string {
+	filled := 0
+	if total > 0 {
+		filled = min(width, done*width/total)
+	}
+	return fmt.Sprintf("[%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, total)
+}
+
+// startProgress redraws the bar on w ten times a second until stop is
+// called, which draws it one last time and ends the line.
+func startProgress(w io.Writer, total int, done func() int64) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	draw := func() { fmt.Fprintf(w, "\r%s", renderBar(int(done()), total, progressWidth)) }
+	wg.Go(func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				draw()
+			}
+		}
+	})
+	return func() {
+		close(quit)
+		wg.Wait()
+		draw()
+		fmt.Fprintln(w)
+	}
+}
