@@ -131,13 +131,21 @@ type request struct {
 	auth         string  // bearer token; "" means apiKey, "-" means none
 	header       map[string]string
 	remoteAddr   string // client address; "" keeps httptest's 192.0.2.1:1234
+	stream       bool   // send the body without a Content-Length
 }
 
 func strp(s string) *string { return &s }
 
 func (a *app) do(r request) *httptest.ResponseRecorder {
 	a.t.Helper()
-	req := httptest.NewRequest(r.method, r.path, bytes.NewBufferString(r.body))
+	var body io.Reader = bytes.NewBufferString(r.body)
+	if r.stream {
+		body = struct{ io.Reader }{body} // hides the length
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	if r.stream {
+		req.ContentLength = -1
+	}
 	switch r.auth {
 	case "":
 		req.Header.Set("Authorization", "Bearer "+apiKey)
@@ -160,6 +168,25 @@ func (a *app) do(r request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	a.handler.ServeHTTP(rec, req)
 	return rec
+}
+
+// race sends n requests at once, all released together, and returns their
+// responses in order.
+func race(n int, send func(i int) *httptest.ResponseRecorder) []*httptest.ResponseRecorder {
+	recs := make([]*httptest.ResponseRecorder, n)
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			recs[i] = send(i)
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	return recs
 }
 
 // postOrder creates an order with key.

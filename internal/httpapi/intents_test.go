@@ -473,21 +473,12 @@ func TestConcurrentActionsHaveOneWinner(t *testing.T) {
 			const n = 20
 			codes := make([]int, n)
 			bodies := make([]string, n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range n {
-				key := newKey()
-				action := tc.actions[i%len(tc.actions)]
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					rec := a.action(action, it.ID, `{}`, key)
-					codes[i], bodies[i] = rec.Code, rec.Body.String()
-				}()
+			recs := race(n, func(i int) *httptest.ResponseRecorder {
+				return a.action(tc.actions[i%len(tc.actions)], it.ID, `{}`, newKey())
+			})
+			for i, rec := range recs {
+				codes[i], bodies[i] = rec.Code, rec.Body.String()
 			}
-			close(start)
-			wg.Wait()
 			wins := 0
 			for i, code := range codes {
 				switch {

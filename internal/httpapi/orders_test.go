@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -223,21 +223,11 @@ func TestConcurrentRequestsWithOneKeyMakeOneOrder(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{behavior: provider.Behavior{MinDelayMs: 50, MaxDelayMs: 50}})
 	const n = 32
-	var wg sync.WaitGroup
 	codes := make([]int, n)
 	bodies := make([][]byte, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			rec := a.postOrder("k-race", orderJSON)
-			codes[i], bodies[i] = rec.Code, rec.Body.Bytes()
-		}()
+	for i, rec := range race(n, func(int) *httptest.ResponseRecorder { return a.postOrder("k-race", orderJSON) }) {
+		codes[i], bodies[i] = rec.Code, rec.Body.Bytes()
 	}
-	close(start)
-	wg.Wait()
 	var created []byte
 	for i, c := range codes {
 		switch c {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -143,20 +142,12 @@ func TestConcurrentRefundsNeverExceedTheCapture(t *testing.T) {
 	const n = 20
 	codes := make([]int, n)
 	bodies := make([]string, n)
-	var wg sync.WaitGroup
-	gate := make(chan struct{})
-	for i := range n {
-		key := newKey()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-gate
-			rec := a.refund(`{"payment_id":"`+paymentID+`","amount":1000,"reason":"requested_by_customer"}`, key)
-			codes[i], bodies[i] = rec.Code, rec.Body.String()
-		}()
+	recs := race(n, func(int) *httptest.ResponseRecorder {
+		return a.refund(`{"payment_id":"`+paymentID+`","amount":1000,"reason":"requested_by_customer"}`, newKey())
+	})
+	for i, rec := range recs {
+		codes[i], bodies[i] = rec.Code, rec.Body.String()
 	}
-	close(gate)
-	wg.Wait()
 
 	var refunded int64
 	for i, code := range codes {
