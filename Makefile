@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-short lint fmt up down mongosh smoke embedded-mongo image-embedded
+.PHONY: help run build test test-short lint fmt up down mongosh smoke drill embedded-mongo image-embedded
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ mongosh: ## Open mongosh on the store (embedded default, or MONGODB_URI)
 
 smoke: ## Run the README walk-through against a running service
 	scripts/smoke.sh
+
+drill: ## Run the failure drill (200 payments) against localhost:3000 and check MongoDB
+	$(GO) run ./cmd/drill $(DRILL_ARGS)
 
 embedded-mongo: ## Run only the embedded MongoDB-compatible server on 127.0.0.1:27017
 	$(GO) run ./cmd/embedded-mongo -addr 127.0.0.1:27017 -data ./data/shared
