@@ -51,6 +51,15 @@ func TestAdminPaymentBehavior(t *testing.T) {
 		{`{"maxDelayMs":1.5}`, "maxDelayMs", "invalid_type"},
 		{`{"minDelayMs":30}`, "minDelayMs", "invalid_delay"},                  // above the stored max of 20
 		{`{"failureRate":0.2,"maxDelayMs":5}`, "minDelayMs", "invalid_delay"}, // below the stored min: nothing changes
+		{`{"intentFailureRate":1.01}`, "intentFailureRate", "invalid_rate"},
+		{`{"asyncDelayMs":60001}`, "asyncDelayMs", "invalid_delay"},
+		{`{"asyncJitterMs":-5}`, "asyncJitterMs", "invalid_delay"},
+		{`{"timeoutRate":2}`, "timeoutRate", "invalid_rate"},
+		{`{"timeoutMs":-1}`, "timeoutMs", "invalid_delay"},
+		{`{"timeoutOutcome":"maybe"}`, "timeoutOutcome", "invalid_timeout_outcome"},
+		{`{"timeoutOutcome":7}`, "timeoutOutcome", "invalid_type"},
+		{`{"errorCode":"card_exploded"}`, "errorCode", "invalid_error_code"},
+		{`{"failureRate":0.1,"errorCode":"nope"}`, "errorCode", "invalid_error_code"}, // one bad field: nothing changes
 	}
 	for i, tt := range invalid {
 		rec := a.do(*a.admin("POST", tt.body, fmt.Sprintf("adm-bad-%d", i)))

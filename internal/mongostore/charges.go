@@ -33,8 +33,9 @@ type chargeDoc struct {
 }
 
 // RecordCharge stores c unless a charge with its key exists, and returns the
-// stored one, in a single findAndModify.
-func (s *Store) RecordCharge(ctx context.Context, c provider.Charge) (provider.Charge, error) {
+// stored one, in a single findAndModify: it returns the document as it was
+// before, so no document means c was inserted.
+func (s *Store) RecordCharge(ctx context.Context, c provider.Charge) (provider.Charge, bool, error) {
 	status := chargeFailed
 	if c.Succeeded {
 		status = chargeSucceeded
@@ -47,14 +48,15 @@ func (s *Store) RecordCharge(ctx context.Context, c provider.Charge) (provider.C
 		ins["failureCode"], ins["failureMessage"] = c.FailureCode, c.FailureMessage
 	}
 	var d chargeDoc
-	if _, err := upsertFirst(ctx, s.charges, c.Key, ins, options.After, &d); err != nil {
-		return provider.Charge{}, err
+	existed, err := upsertFirst(ctx, s.charges, c.Key, ins, options.Before, &d)
+	if err != nil || !existed {
+		return c, false, err
 	}
 	return provider.Charge{
 		Key: d.Key, PaymentID: d.PaymentID, Amount: d.Amount, Currency: d.Currency,
 		Succeeded: d.Status == chargeSucceeded, FailureCode: d.FailureCode, FailureMessage: d.FailureMessage,
 		CreatedAt: d.CreatedAt.UTC(),
-	}, nil
+	}, true, nil
 }
 
 // CountCharges counts ledger entries matching filter; tests and

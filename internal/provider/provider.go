@@ -41,8 +41,9 @@ type Charge struct {
 // Ledger keeps one charge per key.
 type Ledger interface {
 	// RecordCharge stores c unless a charge with c.Key exists, and returns
-	// the stored charge: the first decision for a key is final.
-	RecordCharge(ctx context.Context, c Charge) (Charge, error)
+	// the stored charge: the first decision for a key is final. existed
+	// reports that the charge was there before.
+	RecordCharge(ctx context.Context, c Charge) (stored Charge, existed bool, err error)
 }
 
 // BehaviorStore persists the behavior shared by every instance.
@@ -215,7 +216,7 @@ func (p *Provider) Charge(ctx context.Context, req ChargeRequest) (Charge, error
 		Amount:    req.Amount,
 		Currency:  req.Currency,
 		Succeeded: true,
-		CreatedAt: p.now().UTC(),
+		CreatedAt: p.now().UTC().Truncate(time.Millisecond), // as the ledger stores it
 	}
 	if c.PaymentID == "" {
 		c.PaymentID = domain.NewID("pay_")
@@ -237,8 +238,10 @@ func (p *Provider) Charge(ctx context.Context, req ChargeRequest) (Charge, error
 		}
 		c.FailureMessage = declineMessages[c.FailureCode]
 	}
-	stored, err := p.ledger.RecordCharge(ctx, c)
-	if err == nil && d.timeout && d.b.TimeoutOutcome == TimeoutSucceedLate {
+	stored, existed, err := p.ledger.RecordCharge(ctx, c)
+	// A retry of a charge already made learns its outcome: only a new
+	// charge can have its answer lost.
+	if err == nil && !existed && d.timeout && d.b.TimeoutOutcome == TimeoutSucceedLate {
 		// The money moved, but the answer is lost: the caller must retry.
 		return Charge{}, ErrTimeout
 	}
