@@ -22,6 +22,7 @@ import (
 	"github.com/reliabledemo/payments/internal/mongostore"
 	"github.com/reliabledemo/payments/internal/orders"
 	"github.com/reliabledemo/payments/internal/provider"
+	"github.com/reliabledemo/payments/internal/testclock"
 	"github.com/reliabledemo/payments/internal/testmongo"
 	"github.com/reliabledemo/payments/internal/worker"
 )
@@ -30,25 +31,6 @@ const (
 	apiKey   = "test_api_key"
 	adminKey = "test_admin_key"
 )
-
-// clock is a settable time source shared by every component of a test app,
-// so leases and expiry are tested without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // app is the real service wired as main wires it, on its own database.
 type app struct {
@@ -59,7 +41,7 @@ type app struct {
 	idem     *idempotency.Layer
 	orders   *orders.Service
 	intents  *intents.Service
-	clock    *clock
+	clock    *testclock.Clock
 	handler  http.Handler
 }
 
@@ -88,7 +70,7 @@ func newApp(t *testing.T, o appOptions) *app {
 		o.ttl = 24 * time.Hour
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testclock.New()
 	store := mongostore.New(o.db, log)
 	if _, err := store.EnsureIndexes(context.Background()); err != nil {
 		t.Fatalf("EnsureIndexes: %v", err)

@@ -14,27 +14,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/reliabledemo/payments/internal/mongostore"
+	"github.com/reliabledemo/payments/internal/testclock"
 	"github.com/reliabledemo/payments/internal/testmongo"
 	"github.com/reliabledemo/payments/internal/worker"
 )
-
-// clock is a settable time source, so leases expire without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // recorder is a processor that records its calls and answers with do.
 type recorder struct {
@@ -67,13 +50,13 @@ type fixture struct {
 	t     *testing.T
 	db    *mongo.Database
 	store *mongostore.Store
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
 	db := testmongo.Open(t)
 	store := mongostore.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &fixture{t: t, db: db, store: store, clock: &clock{t: time.Now().UTC().Truncate(time.Millisecond)}}
+	return &fixture{t: t, db: db, store: store, clock: testclock.New()}
 }
 
 const lease = 30 * time.Second
