@@ -15,21 +15,23 @@ type Kind int
 // Error kinds. KindInternal is the zero value so that an uncoded error is
 // never mistaken for the caller's fault.
 const (
-	KindInternal            Kind = iota // a bug or unexpected failure: 500
-	KindValidation                      // a field has a bad value: 422
-	KindInvalidRequest                  // the request is malformed: 400
-	KindNotFound                        // no such resource or route: 404
-	KindMethodNotAllowed                // the route exists, the method does not: 405
-	KindConflict                        // the resource is in the wrong state: 409
-	KindTooLarge                        // the body is over the limit: 413
-	KindTooEarly                        // the resource is not ready yet: 425
-	KindIdempotencyInUse                // the key's first request is still running: 409
-	KindIdempotencyMismatch             // the key was used with another request: 422
-	KindCard                            // the payment method was refused: 402
-	KindUnauthorized                    // missing or wrong credentials: 401
-	KindRateLimited                     // too many requests: 429
-	KindPaymentFailed                   // the payment provider failed the charge: 502
-	KindUnavailable                     // a dependency (MongoDB) is unreachable: 503
+	KindInternal             Kind = iota // a bug or unexpected failure: 500
+	KindValidation                       // a field has a bad value: 422
+	KindInvalidRequest                   // the request is malformed: 400
+	KindNotFound                         // no such resource or route: 404
+	KindMethodNotAllowed                 // the route exists, the method does not: 405
+	KindConflict                         // the resource is in the wrong state: 409
+	KindTooLarge                         // the body is over the limit: 413
+	KindTooEarly                         // the resource is not ready yet: 425
+	KindIdempotencyInUse                 // the key's first request is still running: 409
+	KindIdempotencyMismatch              // the key was used with another request: 422
+	KindCard                             // the payment method was refused: 402
+	KindUnauthorized                     // missing or wrong credentials: 401
+	KindRateLimited                      // too many requests: 429
+	KindPaymentFailed                    // the payment provider failed the charge: 502
+	KindUnavailable                      // a dependency (MongoDB) is unreachable: 503
+	KindUnsupportedMediaType             // the body is not declared as JSON: 415
+	KindForbidden                        // the route is switched off for everyone: 403
 )
 
 // Error is the one error type the service reports to callers. Code is a

@@ -195,19 +195,22 @@ func (n *NewIntent) Validate() error {
 		return Invalid("metadata", "invalid_metadata", "metadata may have at most %d keys.", MaxMetadataKeys)
 	}
 	for k, v := range n.Metadata {
-		if k == "" || utf8.RuneCountInString(k) > MaxMetadataKeyLen || strings.ContainsAny(k, ".$") {
-			return Invalid("metadata", "invalid_metadata", "metadata keys must be 1 to %d characters, without '.' or '$'.", MaxMetadataKeyLen)
+		// Keys are identifiers (and MongoDB field names, hence no '.' or '$').
+		if !validIdentifier(k, MaxMetadataKeyLen) || strings.ContainsAny(k, ".$") {
+			return Invalid("metadata", "invalid_metadata", "metadata keys must be 1 to %d characters of visible text, without '.', '$', control or formatting characters.", MaxMetadataKeyLen)
 		}
-		if utf8.RuneCountInString(v) > MaxMetadataValLen {
-			return Invalid("metadata", "invalid_metadata", "metadata values must be at most %d characters.", MaxMetadataValLen)
+		if utf8.RuneCountInString(v) > MaxMetadataValLen || !validFreeText(v) {
+			return Invalid("metadata", "invalid_metadata", "metadata values must be at most %d characters, without control characters other than tab and newline, or bidirectional controls.", MaxMetadataValLen)
 		}
 	}
 	return nil
 }
 
+// validateID checks an identifier field such as customer_id; its error code
+// is invalid_<param>.
 func validateID(param, v string) error {
-	if v == "" || utf8.RuneCountInString(v) > MaxIDLen {
-		return Invalid(param, "invalid_"+param, "%s must be a non-empty string of at most %d characters.", param, MaxIDLen)
+	if !validIdentifier(v, MaxIDLen) {
+		return Invalid(param, "invalid_"+param, "%s must be 1 to %d characters of visible text: not only spaces, and without control or formatting characters.", param, MaxIDLen)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package domain
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 )
 
 // OrderStatus is where an order is in its life.
@@ -54,8 +53,8 @@ type NewOrder struct {
 
 // Validate checks the request and normalizes its currency.
 func (n *NewOrder) Validate() error {
-	if n.UserID == "" || utf8.RuneCountInString(n.UserID) > MaxUserIDLen {
-		return Invalid("userId", "invalid_user_id", "userId must be a non-empty string of at most %d characters.", MaxUserIDLen)
+	if !validIdentifier(n.UserID, MaxUserIDLen) {
+		return Invalid("userId", "invalid_user_id", "userId must be 1 to %d characters of visible text: not only spaces, and without control or formatting characters.", MaxUserIDLen)
 	}
 	if err := ValidateAmount("amount", n.Amount); err != nil {
 		return err
