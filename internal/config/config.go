@@ -48,10 +48,28 @@ type Config struct {
 	RateLimitBurst int
 	CORSOrigins    []string
 
+	// HTTP connection timeouts. Read bounds receiving a whole request, so a
+	// client trickling its body cannot hold a connection; Write bounds the
+	// time from a request's headers to the end of its response, so it must
+	// outlast the slowest legitimate request; Idle closes unused keep-alive
+	// connections.
+	HTTPReadTimeout  time.Duration
+	HTTPWriteTimeout time.Duration
+	HTTPIdleTimeout  time.Duration
+
 	// FaultsEnabled turns on /admin/faults: crash points and lost
 	// responses, for failure drills. Never in production.
 	FaultsEnabled bool
+
+	// UnsafeFerretDB lets the service start on an external FerretDB server
+	// whose conditional updates are not atomic (see mongostore.Topology).
+	UnsafeFerretDB bool
 }
+
+// MinWriteTimeout is the floor of HTTP_WRITE_TIMEOUT: the mock provider may
+// take up to 60 s on a charge (maxDelayMs and timeoutMs are at most 60000),
+// and a response cut after the charge would make slow orders look lost.
+const MinWriteTimeout = 60 * time.Second
 
 // Embedded reports whether the service should run its own store.
 func (c Config) Embedded() bool { return c.MongoURI == "" }
@@ -106,17 +124,33 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		RateLimitBurst: p.int("RATE_LIMIT_BURST", 100, 1, 1_000_000),
 		CORSOrigins:    p.list("CORS_ORIGINS", []string{"*"}),
 
-		FaultsEnabled: p.bool("FAULTS_ENABLED", false),
+		// 15 s is ample for 1 MiB on a slow link, yet cuts a client that
+		// trickles its body well within 30 s. 75 s is the provider's 60 s
+		// maximum delay plus room for the store's writes around the charge.
+		HTTPReadTimeout:  p.duration("HTTP_READ_TIMEOUT", 15*time.Second),
+		HTTPWriteTimeout: p.duration("HTTP_WRITE_TIMEOUT", 75*time.Second),
+		HTTPIdleTimeout:  p.duration("HTTP_IDLE_TIMEOUT", 60*time.Second),
+
+		FaultsEnabled:  p.bool("FAULTS_ENABLED", false),
+		UnsafeFerretDB: p.bool("MONGODB_UNSAFE_FERRETDB", false),
 	}
-	c.AdminAPIKey = p.str("ADMIN_API_KEY", c.APIKey)
+	// No fallback to API_KEY: unset, the admin routes are off rather than
+	// open to every API client.
+	c.AdminAPIKey = p.str("ADMIN_API_KEY", "")
 	if c.MongoURI == "embedded" {
 		c.MongoURI = ""
 	}
 	if c.APIKey == "" {
 		p.fail("API_KEY", "must be set (clients send it as 'Authorization: Bearer <API_KEY>')")
 	}
-	if c.AdminAPIKey == "" {
-		p.fail("ADMIN_API_KEY", "must not be empty")
+	if c.AdminAPIKey != "" && c.AdminAPIKey == c.APIKey {
+		p.fail("ADMIN_API_KEY", "must differ from API_KEY (unset it to turn the admin routes off)")
+	}
+	if c.HTTPWriteTimeout <= MinWriteTimeout {
+		p.fail("HTTP_WRITE_TIMEOUT", fmt.Sprintf("must be longer than %s, the provider's longest delay, got %s", MinWriteTimeout, c.HTTPWriteTimeout))
+	}
+	if c.HTTPReadTimeout >= c.HTTPWriteTimeout {
+		p.fail("HTTP_READ_TIMEOUT", "must be shorter than HTTP_WRITE_TIMEOUT, which also covers reading the body")
 	}
 	if c.MongoDB == "" || strings.ContainsAny(c.MongoDB, "/\\. \"$") {
 		p.fail("MONGODB_DB", "must be a valid database name")

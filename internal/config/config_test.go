@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 3000 || c.MongoDB != "reliability_demo" || !c.Embedded() || c.AdminAPIKey != "k" ||
+	if c.Port != 3000 || c.MongoDB != "reliability_demo" || !c.Embedded() || c.AdminAPIKey != "" ||
 		c.IdempotencyTTL != 24*time.Hour || c.IdempotencyLease != 30*time.Second ||
 		c.EmbeddedDataDir != "./data" || c.EmbeddedMongoAddr != "127.0.0.1:27017" {
 		t.Fatalf("defaults: %+v", c)
@@ -36,6 +36,34 @@ func TestValues(t *testing.T) {
 		c.IdempotencyLease != 1500*time.Millisecond || c.EmbeddedMongoAddr != "off" ||
 		c.AsyncDelay != 0 || c.AsyncJitter != 250*time.Millisecond || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
 		t.Fatalf("values: %+v", c)
+	}
+}
+
+func TestUnsafeFerretDB(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string // "" leaves the variable unset
+		want bool
+	}{
+		{"off by default", "", false},
+		{"true", "true", true},
+		{"1", "1", true},
+		{"false", "false", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"API_KEY": "k"}
+			if tt.in != "" {
+				env["MONGODB_UNSAFE_FERRETDB"] = tt.in
+			}
+			c, err := Parse(lookup(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.UnsafeFerretDB != tt.want {
+				t.Fatalf("UnsafeFerretDB = %v, want %v", c.UnsafeFerretDB, tt.want)
+			}
+		})
 	}
 }
 
@@ -62,6 +90,7 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"rate limit", map[string]string{"API_KEY": "k", "RATE_LIMIT_RPS": "fast"}, "RATE_LIMIT_RPS"},
 		{"faults", map[string]string{"API_KEY": "k", "FAULTS_ENABLED": "maybe"}, "FAULTS_ENABLED"},
 		{"burst", map[string]string{"API_KEY": "k", "RATE_LIMIT_BURST": "0"}, "RATE_LIMIT_BURST"},
+		{"unsafe ferretdb", map[string]string{"API_KEY": "k", "MONGODB_UNSAFE_FERRETDB": "yes please"}, "MONGODB_UNSAFE_FERRETDB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
