@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-short lint fmt up down mongosh smoke drill embedded-mongo image-embedded
+.PHONY: help run build test test-short lint fmt up down mongosh smoke drill embedded-mongo image-embedded bench bench-smoke
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,3 +45,9 @@ embedded-mongo: ## Run only the embedded MongoDB-compatible server on 127.0.0.1:
 
 image-embedded: ## Build the FROM-scratch image of the embedded server (for testcontainers)
 	scripts/build-embedded-image.sh
+
+bench: build ## Benchmark matrix (embedded store at 0/5k/20k orders, and MONGODB_URI if set): a markdown table
+	scripts/bench.sh
+
+bench-smoke: build ## Every bench mode briefly (100 requests each, c=4) on a started server; fails on errors
+	bin/bench -start-server -mode all -n $${BENCH_SMOKE_N:-100} -c 4 -prefill 50
