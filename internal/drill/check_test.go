@@ -83,6 +83,13 @@ func TestEvaluate(t *testing.T) {
 			s.keys = append(s.keys, keyDoc{Key: testPrefix + "0-order", Method: "POST", Path: "/orders", ResourceID: "ghost"})
 			s.charges["order_ghost"] = chargeDoc{ID: "order_ghost", Status: "succeeded"}
 		}, []string{"one_order_per_key", "one_charge_per_order"}},
+		{"charged, order not yet stored, while the payment is unfinished", func(s *snapshot, rs []Result) {
+			s.orders = nil
+			rs[0].Outcome, rs[0].OrderID = OutcomeUnfinished, ""
+		}, nil},
+		{"charged, order never stored, payment final", func(s *snapshot, rs []Result) {
+			s.orders = nil
+		}, []string{"one_order_per_key", "one_charge_per_order"}},
 		{"intent processing without a job", func(s *snapshot, _ []Result) { s.intents[0].Status = "processing" }, []string{"intent_state"}},
 		{"processing with a job is fine while unfinished", func(s *snapshot, rs []Result) {
 			s.intents[0].Status, s.jobs["pi_1"] = "processing", true

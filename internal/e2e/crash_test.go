@@ -26,7 +26,7 @@ func crashServer(t *testing.T, name string, extra ...string) (*server, string) {
 
 func TestOrderCrashPoints(t *testing.T) {
 	t.Parallel()
-	for _, point := range []string{"after_claim", "after_order_insert", "after_charge", "before_complete"} {
+	for _, point := range []string{"after_claim", "after_charge", "after_order_insert", "before_complete"} {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()
 			s, uri := crashServer(t, "server-"+point)

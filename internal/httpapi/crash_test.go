@@ -23,7 +23,7 @@ func (c *crash) hit() {
 
 func TestRetryAfterCrashTakesOverAndFinishesOnce(t *testing.T) {
 	t.Parallel()
-	points := []string{"after_order_insert", "after_charge"}
+	points := []string{"after_charge", "after_order_insert"}
 	for _, point := range points {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()

@@ -88,7 +88,9 @@ func (s *Store) GetOrder(ctx context.Context, id string) (domain.Order, error) {
 }
 
 // SettleOrder moves a CREATED order to its final status. It reports false if
-// the order was not CREATED any more: another attempt settled it first.
+// the order was not CREATED any more: another attempt settled it first. New
+// orders are inserted settled; only orders left CREATED by an older version
+// of the service still need it.
 func (s *Store) SettleOrder(ctx context.Context, id string, status domain.OrderStatus, p *domain.Payment, now time.Time) (bool, error) {
 	oid, err := objectID(id)
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package orders creates orders and charges them through the payment
 // provider, in steps that a retry can repeat safely after a crash at any
 // point: the order id is fixed by the caller, the charge is keyed by it, and
-// settling the order is conditional on it still being CREATED.
+// the order is stored once, in its final state, from the charge's outcome.
 package orders
 
 import (
@@ -29,8 +29,8 @@ type Charger interface {
 // Hooks lets fault drills stop the process between steps. Nil fields are
 // skipped; production wiring leaves them nil.
 type Hooks struct {
-	AfterOrderInsert func()
-	AfterCharge      func()
+	AfterCharge      func() // charged, order not stored
+	AfterOrderInsert func() // order stored, response not stored
 }
 
 var _ domain.OrderService = (*Service)(nil)
@@ -54,53 +54,52 @@ func New(store Store, charger Charger, now func() time.Time, hooks Hooks) *Servi
 // ChargeKey is the provider charge key of an order.
 func ChargeKey(orderID string) string { return "order_" + orderID }
 
-// Create makes order id and charges it. Repeating Create with the same id
-// and input, after a crash anywhere in it, ends with the same single order
-// and a single provider charge.
+// Create charges order id and stores the order with the outcome. Repeating
+// Create with the same id and input, after a crash anywhere in it, ends with
+// the same single order and a single provider charge.
+//
+// The charge comes first and the order is written once, already settled:
+// that is two commands where inserting a CREATED order and settling it later
+// took three. A crash between the two leaves a ledger entry and no order; the
+// retry (or the completer) gets the recorded outcome back from the ledger
+// under the same charge key and inserts the order then.
 func (s *Service) Create(ctx context.Context, id string, in domain.NewOrder) (domain.Order, error) {
 	if err := in.Validate(); err != nil {
 		return domain.Order{}, err
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	o := domain.Order{ID: id, UserID: in.UserID, Amount: in.Amount, Currency: in.Currency,
-		Status: domain.OrderCreated, CreatedAt: now, UpdatedAt: now}
-	created, err := s.store.InsertOrder(ctx, o)
-	if err != nil {
-		return domain.Order{}, err
-	}
-	if !created {
-		// An earlier attempt got this far; continue from what it left.
-		if o, err = s.store.GetOrder(ctx, id); err != nil {
-			return domain.Order{}, err
-		}
-		if o.Status != domain.OrderCreated {
-			return o, nil
-		}
-	}
-	call(s.hooks.AfterOrderInsert)
-
-	ch, err := s.charger.Charge(ctx, provider.ChargeRequest{Key: ChargeKey(id), Amount: o.Amount, Currency: o.Currency})
+	ch, err := s.charger.Charge(ctx, provider.ChargeRequest{Key: ChargeKey(id), Amount: in.Amount, Currency: in.Currency})
 	if err != nil {
 		return domain.Order{}, err
 	}
 	call(s.hooks.AfterCharge)
 
-	o.Status, o.Payment = domain.OrderPaymentFailed, nil
+	now := s.now().UTC().Truncate(time.Millisecond)
+	o := domain.Order{ID: id, UserID: in.UserID, Amount: in.Amount, Currency: in.Currency,
+		Status: domain.OrderPaymentFailed, CreatedAt: now, UpdatedAt: now}
 	if ch.Succeeded {
 		o.Status = domain.OrderPaid
 		o.Payment = &domain.Payment{Provider: provider.Name, PaymentID: ch.PaymentID,
 			Amount: ch.Amount, Currency: ch.Currency, ChargedAt: ch.CreatedAt}
 	}
-	o.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-	settled, err := s.store.SettleOrder(ctx, id, o.Status, o.Payment, o.UpdatedAt)
+	created, err := s.store.InsertOrder(ctx, o)
 	if err != nil {
 		return domain.Order{}, err
 	}
-	if !settled {
-		// A concurrent attempt (one that took over a lapsed lease) settled
-		// it from the same ledger entry; report what is stored.
+	if !created {
+		// An earlier attempt stored it from the same ledger entry; answer
+		// with what is stored.
+		stored, err := s.store.GetOrder(ctx, id)
+		if err != nil || stored.Status != domain.OrderCreated {
+			return stored, err
+		}
+		// A CREATED order was left by a version that stored the order
+		// before charging it: settle it now.
+		if _, err := s.store.SettleOrder(ctx, id, o.Status, o.Payment, now); err != nil {
+			return domain.Order{}, err
+		}
 		return s.store.GetOrder(ctx, id)
 	}
+	call(s.hooks.AfterOrderInsert)
 	return o, nil
 }
 
