@@ -68,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
 	}
 	urls := fs.String("urls", drill.DefaultURL, "comma-separated base URLs of the service; attempts go round them")
 	n := fs.Int("n", 200, "logical payments")
+	runFor := fs.Duration("for", 0, "stop starting payments after this long, and finish those in flight (0: send all -n)")
 	c := fs.Int("c", 16, "payments in flight at once")
 	mix := fs.Float64("mix", 0.5, "fraction of payments that are payment intents rather than orders, 0..1")
 	mongoURI := fs.String("mongodb-uri", drill.DefaultMongoURI, "MongoDB to check the invariants in; empty: skip those checks")
@@ -89,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
 		return drill.Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	cfg := drill.Config{
-		URLs: drill.ParseURLs(*urls), N: *n, Concurrency: *c, Mix: *mix,
+		URLs: drill.ParseURLs(*urls), N: *n, For: *runFor, Concurrency: *c, Mix: *mix,
 		MongoURI: *mongoURI, DB: *db, APIKey: *key, Timeout: *timeout, Deadline: *deadline,
 		Refunds: *refunds, Seed: *seed, Progress: !*quiet && isTerminal(os.Stderr),
 	}

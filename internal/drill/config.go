@@ -17,6 +17,7 @@ import (
 type Config struct {
 	URLs        []string      // base URLs of the service, tried in turn
 	N           int           // logical payments
+	For         time.Duration // stop starting payments after this long; 0: start all N
 	Concurrency int           // payments in flight at once
 	Mix         float64       // fraction of payments that are intents rather than orders
 	MongoURI    string        // "": skip the MongoDB checks
@@ -49,6 +50,9 @@ func (c Config) Validate() error {
 	}
 	if c.N < 1 {
 		errs = append(errs, fmt.Errorf("-n must be at least 1, got %d", c.N))
+	}
+	if c.For < 0 {
+		errs = append(errs, fmt.Errorf("-for must not be negative, got %v", c.For))
 	}
 	if c.Concurrency < 1 {
 		errs = append(errs, fmt.Errorf("-c must be at least 1, got %d", c.Concurrency))

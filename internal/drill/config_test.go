@@ -27,6 +27,8 @@ func TestConfigValidate(t *testing.T) {
 		{"https and several URLs", func(c *Config) { c.URLs = []string{"https://a.test:8443", "http://[::1]:3000/base"} }, ""},
 		{"n 0", func(c *Config) { c.N = 0 }, "-n must be at least 1"},
 		{"c 0", func(c *Config) { c.Concurrency = 0 }, "-c must be at least 1"},
+		{"for a minute", func(c *Config) { c.For = time.Minute }, ""},
+		{"for negative", func(c *Config) { c.For = -time.Second }, "-for must not be negative"},
 		{"mix negative", func(c *Config) { c.Mix = -0.1 }, "-mix"},
 		{"mix over 1", func(c *Config) { c.Mix = 1.5 }, "-mix"},
 		{"mix NaN", func(c *Config) { c.Mix = math.NaN() }, "-mix"},

@@ -61,7 +61,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 	t0 := time.Now()
 	rep.Results = plan(cfg, rep.RunID)
 	d := &driver{c: c, refunds: cfg.Refunds, runCtx: ctx}
-	d.drive(ctx, cfg, rep.Results, stderr)
+	// Payments never started because -for ran out are not part of the run.
+	rep.Results = rep.Results[:d.drive(ctx, cfg, rep.Results, stderr)]
 	rep.Elapsed = time.Since(t0)
 	rep.Interrupted = ctx.Err() != nil
 	writeSummary(stdout, rep)
@@ -115,8 +116,11 @@ func plan(cfg Config, runID string) []Result {
 }
 
 // drive runs the payments, cfg.Concurrency at a time, each within its own
-// deadline, until all are final or ctx ends.
-func (d *driver) drive(ctx context.Context, cfg Config, results []Result, stderr io.Writer) {
+// deadline, until all are final or ctx ends. With cfg.For it stops starting
+// new ones once that time is up, and finishes those in flight. It returns
+// how many payments it started, or all of them if ctx ended: those are
+// reported as interrupted or not started.
+func (d *driver) drive(ctx context.Context, cfg Config, results []Result, stderr io.Writer) int {
 	var done atomic.Int64
 	if cfg.Progress {
 		stop := startProgress(stderr, len(results), done.Load)
@@ -139,16 +143,27 @@ func (d *driver) drive(ctx context.Context, cfg Config, results []Result, stderr
 			}
 		})
 	}
+	var timeUp <-chan time.Time
+	if cfg.For > 0 {
+		t := time.NewTimer(cfg.For)
+		defer t.Stop()
+		timeUp = t.C
+	}
+	started := len(results)
 feed:
 	for i := range results {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
 			break feed
+		case <-timeUp:
+			started = i
+			break feed
 		}
 	}
 	close(jobs)
 	wg.Wait()
+	return started
 }
 
 // preflight makes sure at least one base URL answers GET /health at all,
