@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"sync"
@@ -36,6 +37,15 @@ type writeLock struct {
 	conns  map[net.Conn]struct{}
 	closed bool
 }
+
+// IdentifyCommand is a command the write lock answers itself, without
+// FerretDB: {reliabledemoWriteLock: 1} gets {writesSerialised: true, ok: 1}.
+// The service sends it to a FerretDB server at start-up to learn whether
+// its conditional updates are atomic (internal/mongostore, Topology); plain
+// FerretDB answers CommandNotFound. A command of our own, rather than an
+// extra field in buildInfo or hello, keeps the relay from ever rewriting
+// FerretDB's replies.
+const IdentifyCommand = "reliabledemoWriteLock"
 
 // writeCommands are the commands FerretDB implements as read-then-write.
 var writeCommands = map[string]bool{"insert": true, "update": true, "delete": true, "findandmodify": true}
@@ -124,6 +134,9 @@ func (w *writeLock) serve(client net.Conn) {
 	}
 	defer release()
 
+	// clientMu orders the relayed replies and the write lock's own answers.
+	var clientMu sync.Mutex
+
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -133,11 +146,13 @@ func (w *writeLock) serve(client net.Conn) {
 			if err != nil {
 				return
 			}
+			clientMu.Lock()
 			if holding.Load() {
 				_ = client.SetWriteDeadline(time.Now().Add(replyTimeout))
 			}
 			_, err = client.Write(msg)
 			_ = client.SetWriteDeadline(time.Time{})
+			clientMu.Unlock()
 			release()
 			if err != nil {
 				return
@@ -150,7 +165,20 @@ func (w *writeLock) serve(client net.Conn) {
 		if err != nil {
 			break
 		}
-		write, oneWay := classify(msg)
+		name, oneWay := command(msg)
+		if name == IdentifyCommand {
+			if oneWay {
+				continue
+			}
+			clientMu.Lock()
+			_, err = client.Write(identifyReply(msg))
+			clientMu.Unlock()
+			if err != nil {
+				break
+			}
+			continue
+		}
+		write := writeCommands[strings.ToLower(name)]
 		if write {
 			select { // drop the token of an earlier write
 			case <-answered:
@@ -201,30 +229,55 @@ func readMessage(r io.Reader) ([]byte, error) {
 	return msg, nil
 }
 
-// classify reports whether msg is a write command, and whether its sender
-// expects no reply (moreToCome). It reads an OP_MSG's first section, whose
-// document's first key is the command name.
-func classify(msg []byte) (write, oneWay bool) {
+// command returns msg's command name ("" if msg is not an OP_MSG command),
+// and whether its sender expects no reply (moreToCome). It reads an
+// OP_MSG's first section, whose document's first key is the command name.
+func command(msg []byte) (name string, oneWay bool) {
 	if len(msg) < headerLen+4+1+4+1 || int32(binary.LittleEndian.Uint32(msg[12:16])) != opMsg {
-		return false, false
+		return "", false
 	}
 	flags := binary.LittleEndian.Uint32(msg[16:20])
 	body := msg[20:]
 	if body[0] != 0 { // kind 0: the command document comes first in practice
-		return false, false
+		return "", false
 	}
 	doc := body[1:]
 	// document: int32 length, then elements: type byte, cstring name, value.
 	elem := doc[4:]
 	if elem[0] == 0 {
-		return false, false
+		return "", false
 	}
-	name := elem[1:]
-	end := strings.IndexByte(string(name[:min(len(name), 64)]), 0)
+	raw := elem[1:]
+	end := strings.IndexByte(string(raw[:min(len(raw), 64)]), 0)
 	if end < 0 {
-		return false, false
+		return "", false
 	}
-	return writeCommands[strings.ToLower(string(name[:end]))], flags&moreToCome != 0
+	return string(raw[:end]), flags&moreToCome != 0
+}
+
+// identifyReply is the OP_MSG answering IdentifyCommand request req.
+func identifyReply(req []byte) []byte {
+	// {writesSerialised: true, ok: 1.0}, encoded by hand: the relay speaks
+	// the wire protocol without a BSON library.
+	var doc []byte
+	doc = append(doc, 0, 0, 0, 0)
+	doc = append(doc, 0x08)
+	doc = append(doc, "writesSerialised\x00"...)
+	doc = append(doc, 1)
+	doc = append(doc, 0x01)
+	doc = append(doc, "ok\x00"...)
+	doc = binary.LittleEndian.AppendUint64(doc, math.Float64bits(1))
+	doc = append(doc, 0)
+	binary.LittleEndian.PutUint32(doc, uint32(len(doc)))
+
+	out := make([]byte, headerLen+4+1, headerLen+4+1+len(doc))
+	binary.LittleEndian.PutUint32(out[4:8], 0)                                     // requestID: nothing answers a reply
+	binary.LittleEndian.PutUint32(out[8:12], binary.LittleEndian.Uint32(req[4:8])) // responseTo
+	binary.LittleEndian.PutUint32(out[12:16], opMsg)
+	// flags (out[16:20]) 0, then section kind 0 (out[20]) and the document.
+	out = append(out, doc...)
+	binary.LittleEndian.PutUint32(out[0:4], uint32(len(out)))
+	return out
 }
 
 // close stops accepting, cuts every connection and waits for the relays.

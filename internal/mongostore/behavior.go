@@ -87,7 +87,7 @@ func (s *Store) UpdateBehavior(ctx context.Context, def provider.Behavior, fn fu
 			}
 			return next, translate(err)
 		}
-		res, err := s.settings.ReplaceOne(ctx, bson.M{"_id": behaviorID, "version": d.Version}, nd)
+		res, err := s.settings.ReplaceOne(ctx, versionFilter(d.Version), nd)
 		if err != nil {
 			return provider.Behavior{}, translate(err)
 		}
@@ -98,4 +98,19 @@ func (s *Store) UpdateBehavior(ctx context.Context, def provider.Behavior, fn fu
 			return provider.Behavior{}, translate(err)
 		}
 	}
+}
+
+// versionFilter matches the behavior document still at version v. A
+// document without a version (written by an older release, or by hand in
+// mongosh) decodes as version 0, so version 0 also matches a missing or
+// null field; otherwise the compare-and-swap could never match it and
+// UpdateBehavior would retry until its context ended. The replacement
+// always carries a version, so this happens at most once.
+func versionFilter(v int64) bson.M {
+	if v == 0 {
+		return bson.M{"_id": behaviorID, "$or": bson.A{
+			bson.M{"version": 0}, bson.M{"version": nil}, bson.M{"version": bson.M{"$exists": false}},
+		}}
+	}
+	return bson.M{"_id": behaviorID, "version": v}
 }

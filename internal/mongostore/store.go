@@ -7,12 +7,14 @@ package mongostore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"github.com/reliabledemo/payments/internal/domain"
@@ -56,40 +58,57 @@ func (s *Store) Ping(ctx context.Context) error {
 	return translate(s.db.Client().Ping(ctx, nil))
 }
 
-// EnsureIndexes creates the indexes the service relies on. It is safe to run
-// on every start and from several instances at once. ttl reports whether the
-// server supports TTL indexes; where it does not, the caller must sweep
-// expired idempotency records itself.
-func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
-	// The unique scope index is the seed design's guard against duplicate
-	// keys. Records are addressed by an _id derived from the same scope, so
-	// this index is a second line of defence, and what mongosh users expect.
-	_, err = s.idem.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "key", Value: 1}, {Key: "method", Value: 1}, {Key: "path", Value: 1}, {Key: "userId", Value: 1}},
-		Options: options.Index().SetUnique(true),
-	})
-	if err != nil {
-		return false, fmt.Errorf("create idempotency scope index: %w", translate(err))
-	}
-	_, err = s.idem.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "expiresAt", Value: 1}},
-		Options: options.Index().SetExpireAfterSeconds(0),
-	})
-	if err != nil {
-		var se mongo.ServerError
-		if errors.As(err, &se) {
-			// FerretDB v1 answers NotImplemented: fall back to sweeping.
-			s.log.Info("TTL indexes not supported by this server; expired idempotency records will be swept", "reason", se.Error())
-			return false, nil
-		}
-		return false, fmt.Errorf("create idempotency TTL index: %w", translate(err))
-	}
-	return true, nil
+// ClientOptions returns the driver options for uri with the guarantees the
+// service relies on, set after ApplyURI so that a URI (w=1,
+// readPreference=secondary, retryWrites=false) cannot weaken them:
+//
+//   - writes acknowledged by a majority of the replica set and journaled, so
+//     a payment confirmed to a client survives the loss of the primary;
+//   - reads from the primary, so a state read before a conditional update,
+//     or a replayed response, is never stale;
+//   - reads and writes retried once by the driver across a failover.
+//
+// On a standalone server "majority" means the server itself; FerretDB
+// ignores write concerns and read preferences.
+func ClientOptions(uri string) *options.ClientOptions {
+	journal := true
+	return options.Client().ApplyURI(uri).
+		SetWriteConcern(&writeconcern.WriteConcern{W: writeconcern.WCMajority, Journal: &journal}).
+		SetReadPreference(readpref.Primary()).
+		SetRetryWrites(true).
+		SetRetryReads(true)
+}
+
+// retryAfter is what a client is told to wait after the store failed
+// transiently: about how long a replica-set election or a dropped
+// connection takes to clear up.
+const retryAfter = 2 * time.Second
+
+// unavailableCodes are MongoDB server error codes that say the node cannot
+// serve the operation right now but another node, or this one shortly, can:
+// the drivers' retryable-error list (the Retryable Writes specification,
+// mongodb/specifications source/retryable-writes/retryable-writes.md; codes
+// from mongodb/mongo src/mongo/base/error_codes.yml). The driver has already
+// retried once when we see one, so the client is asked to retry later.
+var unavailableCodes = map[int]bool{
+	6:     true, // HostUnreachable
+	7:     true, // HostNotFound
+	89:    true, // NetworkTimeout
+	91:    true, // ShutdownInProgress
+	189:   true, // PrimarySteppedDown
+	262:   true, // ExceededTimeLimit
+	9001:  true, // SocketException
+	10107: true, // NotWritablePrimary
+	11600: true, // InterruptedAtShutdown
+	11602: true, // InterruptedDueToReplStateChange
+	13435: true, // NotPrimaryNoSecondaryOk
+	13436: true, // NotPrimaryOrSecondary
 }
 
 // translate turns driver errors into the ones callers act on: a missing
-// document becomes domain.ErrNotFound, and an unreachable or slow server
-// becomes a 503, never a 500 with driver details.
+// document becomes domain.ErrNotFound, and an unreachable, slow or
+// failing-over server becomes a 503 with Retry-After, never a 500 with
+// driver details.
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -97,12 +116,53 @@ func translate(err error) error {
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return domain.ErrNotFound
 	}
+	if transient(err) {
+		e := domain.Unavailable(err)
+		e.RetryAfter = retryAfter
+		return e
+	}
+	return err
+}
+
+// transient reports whether err means the store could not do the operation
+// now but may shortly: a timeout, a network failure, no reachable primary,
+// a replica-set state change, or a write whose durability was not
+// confirmed. A retry with the same idempotency key is safe in every case:
+// each write here is conditional or keyed, so one that did apply is found,
+// not repeated.
+func transient(err error) bool {
 	var sse topology.ServerSelectionError
 	if mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.As(err, &sse) ||
 		errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, context.Canceled) {
-		return domain.Unavailable(err)
+		return true
 	}
-	return err
+	var le mongo.LabeledError
+	if errors.As(err, &le) && le.HasErrorLabel("RetryableWriteError") {
+		return true
+	}
+	// A write concern error (writeConcernError in the reply) means the write
+	// was applied on the primary but not acknowledged by a majority in time,
+	// or the majority could not be reached: WriteConcernFailed (64),
+	// UnsatisfiableWriteConcern (100), or a node state code above. Its
+	// MaxTimeMSExpired (50) is a timeout and already caught by IsTimeout.
+	// See https://www.mongodb.com/docs/manual/reference/write-concern/.
+	var we mongo.WriteException
+	if errors.As(err, &we) && we.WriteConcernError != nil {
+		return true
+	}
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError != nil {
+		return true
+	}
+	var se mongo.ServerError
+	if errors.As(err, &se) {
+		for _, c := range se.ErrorCodes() {
+			if unavailableCodes[c] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // upsertFirst inserts doc under id unless a document with that _id exists, in

@@ -8,7 +8,12 @@
 //     testcontainers, when a Docker engine answers (MONGO_TEST_IMAGE=none skips
 //     this step);
 //  3. else, or if the container cannot be started, the embedded FerretDB
-//     server (internal/embedded) on a random loopback port.
+//     server (internal/embedded) on a random loopback port; with
+//     MONGO_TEST_REQUIRE=1 (any true value), the tests fail instead, so that
+//     a CI job meant to run on MongoDB cannot pass on the embedded server.
+//
+// Clients get mongostore.ClientOptions, the service's own write concern and
+// read preference.
 //
 // The choice, and for fallbacks the reason, goes to the log of the first test
 // that asked; every Open logs one line naming its database and the server.
@@ -45,6 +50,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/reliabledemo/payments/internal/embedded"
+	"github.com/reliabledemo/payments/internal/mongostore"
 )
 
 const (
@@ -155,7 +161,7 @@ func open(tb testing.TB, s *server, c *mongo.Client) *mongo.Database {
 }
 
 func clientOptions(uri string) *options.ClientOptions {
-	return options.Client().ApplyURI(uri).SetServerSelectionTimeout(serverSelectionTimeout)
+	return mongostore.ClientOptions(uri).SetServerSelectionTimeout(serverSelectionTimeout)
 }
 
 // start picks and starts the server, logging why through tb.
@@ -171,8 +177,15 @@ func start(tb testing.TB) server {
 		image = "mongo:7"
 	}
 
+	require, err := required()
+	if err != nil {
+		return server{err: err}
+	}
+
+	var why error
 	if image == "none" {
-		tb.Logf("testmongo: MONGO_TEST_IMAGE=none: not trying Docker")
+		why = errors.New("MONGO_TEST_IMAGE=none: not trying Docker")
+		tb.Logf("testmongo: %v", why)
 	} else {
 		began := time.Now()
 
@@ -182,8 +195,15 @@ func start(tb testing.TB) server {
 			return connect(tb, uri, "container "+image+" at "+uri)
 		}
 
-		tb.Logf("testmongo: no container of %s (%s): %v; falling back to embedded FerretDB",
-			image, time.Since(began).Round(time.Millisecond), err)
+		why = fmt.Errorf("no container of %s (%s): %w", image, time.Since(began).Round(time.Millisecond), err)
+		if !require {
+			tb.Logf("testmongo: %v; falling back to embedded FerretDB", why)
+		}
+	}
+
+	if require {
+		return server{err: fmt.Errorf("MONGO_TEST_REQUIRE is set, so no fallback to embedded FerretDB: %w "+
+			"(set MONGODB_TEST_URI, or make a Docker engine with %s available)", why, image)}
 	}
 
 	uri, dir, err := startEmbedded()
@@ -192,6 +212,21 @@ func start(tb testing.TB) server {
 	}
 
 	return connect(tb, uri, "embedded FerretDB at "+uri+" (data "+dir+")")
+}
+
+// required reports whether MONGO_TEST_REQUIRE forbids the embedded fallback.
+func required() (bool, error) {
+	v := strings.TrimSpace(os.Getenv("MONGO_TEST_REQUIRE"))
+	if v == "" {
+		return false, nil
+	}
+
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("MONGO_TEST_REQUIRE must be true or false (1 or 0), got %q", v)
+	}
+
+	return b, nil
 }
 
 // connect makes the shared client and checks that the server answers.
