@@ -27,7 +27,12 @@ const (
 	DefaultColumn = backends.ReservedPrefix + "sjson"
 
 	// IDColumn is a SQLite path expression for _id field.
-	IDColumn = DefaultColumn + "->'$._id'"
+	//
+	// It must be spelled exactly as the expression of the _id index
+	// that IndexesCreate builds (DefaultColumn->"_id"):
+	// SQLite matches index expressions syntactically, and with "->'$._id'"
+	// every query on _id was a full table scan.
+	IDColumn = DefaultColumn + `->"_id"`
 
 	// RecordIDColumn is a name for RecordID column to store capped collection record id.
 	RecordIDColumn = backends.ReservedPrefix + "record_id"
