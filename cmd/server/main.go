@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/reliabledemo/payments/internal/config"
 	"github.com/reliabledemo/payments/internal/embedded"
@@ -66,7 +65,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	} else {
 		log.Info("store: MongoDB", "hosts", redactURI(uri))
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).
+	// Majority-acknowledged, journaled writes and primary reads, whatever
+	// the URI says.
+	client, err := mongo.Connect(mongostore.ClientOptions(uri).
 		SetServerSelectionTimeout(cfg.MongoTimeout).
 		SetTimeout(2 * cfg.MongoTimeout))
 	if err != nil {
@@ -80,6 +81,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	store := mongostore.New(client.Database(cfg.MongoDB), log)
 	if err := store.Ping(ctx); err != nil {
 		return fmt.Errorf("MongoDB at %s does not answer: %w", redactURI(uri), err)
+	}
+	if err := checkStore(ctx, store, cfg.UnsafeFerretDB, log); err != nil {
+		return err
 	}
 	ttl, err := store.EnsureIndexes(ctx)
 	if err != nil {
@@ -176,6 +180,25 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// checkStore logs what the store is (standalone, replica set or sharded;
+// MongoDB or FerretDB) and refuses a FerretDB whose conditional updates are
+// not atomic, unless allowUnsafe (MONGODB_UNSAFE_FERRETDB) says otherwise.
+func checkStore(ctx context.Context, store *mongostore.Store, allowUnsafe bool, log *slog.Logger) error {
+	topo, err := store.Topology(ctx)
+	if err != nil {
+		return fmt.Errorf("inspect the store: %w", err)
+	}
+	log.Info("store topology", "topology", topo)
+	if err := topo.CheckAtomicUpdates(); err != nil {
+		if !allowUnsafe {
+			return fmt.Errorf("refusing to start: %w (MONGODB_UNSAFE_FERRETDB=true starts anyway, for experiments only)", err)
+		}
+		log.Warn("MONGODB_UNSAFE_FERRETDB=true: starting on a store whose conditional updates are not atomic; "+
+			"concurrent requests can charge or refund twice", "err", err)
 	}
 	return nil
 }
