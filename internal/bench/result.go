@@ -222,6 +222,10 @@ func WriteTable(w io.Writer, rs []Result) {
 			stored = "~" + stored
 		}
 		mode := r.Mode
+		if r.Requests == 0 {
+			fmt.Fprintf(w, "| %s | %s | %s (skipped) | – | – | – | – | – |\n", r.Store, stored, mode)
+			continue
+		}
 		if r.Failed() {
 			mode += fmt.Sprintf(" (%d errors, %d unexpected, %d violations)", r.Errors, r.Unexpected, r.Violations)
 		}

@@ -88,6 +88,7 @@ func startServer(ctx context.Context, bin, apiKey, adminKey, mongoURI, db string
 	cmd.Dir = dir
 	cmd.Env = serverEnv(port, apiKey, adminKey, mongoURI, db, filepath.Join(dir, "data"), mongoAddr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
