@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
+	"github.com/FerretDB/FerretDB/internal/handler/sjson"
 	"github.com/FerretDB/FerretDB/internal/types"
 	"github.com/FerretDB/FerretDB/internal/util/must"
 )
@@ -68,4 +69,23 @@ func prepareOrderByClause(sort *types.Document) string {
 	}
 
 	return fmt.Sprintf(" ORDER BY %s%s", metadata.RecordIDColumn, order)
+}
+
+// prepareWhereClause returns WHERE clause (possibly empty) and its arguments for the given filter.
+//
+// Only a condition on _id is pushed down, whatever else the filter holds,
+// because that is what the _id index can answer.
+// The clause may select more documents than the filter matches
+// (for example, a string _id equal to an ObjectID's hex form),
+// but never fewer: callers filter the returned documents again
+// with the whole filter, as the find, count, update, delete and findAndModify handlers do.
+func prepareWhereClause(filter *types.Document) (string, []any) {
+	v, _ := filter.Get("_id")
+
+	switch v.(type) {
+	case string, types.ObjectID:
+		return fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn), []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+	default:
+		return "", nil
+	}
 }
