@@ -87,7 +87,7 @@ func (a *api) getBehavior(c *gin.Context) {
 }
 
 func (a *api) setBehavior(c *gin.Context) {
-	w, ok := a.beginWrite(c)
+	w, ok := a.beginAdminWrite(c)
 	if !ok {
 		return
 	}

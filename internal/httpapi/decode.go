@@ -34,6 +34,12 @@ func parseObject(body []byte) (object, error) {
 	return o, nil
 }
 
+// isJSONObject reports whether body, known to be valid JSON, is an object.
+func isJSONObject(body []byte) bool {
+	t := bytes.TrimSpace(body)
+	return len(t) > 0 && t[0] == '{'
+}
+
 // allow refuses fields the route does not know, naming the first (sorted,
 // so the answer is stable), as Stripe does with parameter_unknown.
 func (o object) allow(names ...string) error {

@@ -15,21 +15,23 @@ var errorStatus = map[domain.Kind]struct {
 	status int
 	typ    string
 }{
-	domain.KindInternal:            {http.StatusInternalServerError, "api_error"},
-	domain.KindValidation:          {http.StatusUnprocessableEntity, "validation_error"},
-	domain.KindInvalidRequest:      {http.StatusBadRequest, "invalid_request_error"},
-	domain.KindNotFound:            {http.StatusNotFound, "invalid_request_error"},
-	domain.KindMethodNotAllowed:    {http.StatusMethodNotAllowed, "invalid_request_error"},
-	domain.KindConflict:            {http.StatusConflict, "invalid_request_error"},
-	domain.KindTooLarge:            {http.StatusRequestEntityTooLarge, "invalid_request_error"},
-	domain.KindTooEarly:            {http.StatusTooEarly, "invalid_request_error"},
-	domain.KindIdempotencyInUse:    {http.StatusConflict, "idempotency_error"},
-	domain.KindIdempotencyMismatch: {http.StatusUnprocessableEntity, "idempotency_error"},
-	domain.KindCard:                {http.StatusPaymentRequired, "card_error"},
-	domain.KindUnauthorized:        {http.StatusUnauthorized, "auth_error"},
-	domain.KindRateLimited:         {http.StatusTooManyRequests, "rate_limit_error"},
-	domain.KindPaymentFailed:       {http.StatusBadGateway, "api_error"},
-	domain.KindUnavailable:         {http.StatusServiceUnavailable, "api_error"},
+	domain.KindInternal:             {http.StatusInternalServerError, "api_error"},
+	domain.KindValidation:           {http.StatusUnprocessableEntity, "validation_error"},
+	domain.KindInvalidRequest:       {http.StatusBadRequest, "invalid_request_error"},
+	domain.KindNotFound:             {http.StatusNotFound, "invalid_request_error"},
+	domain.KindMethodNotAllowed:     {http.StatusMethodNotAllowed, "invalid_request_error"},
+	domain.KindConflict:             {http.StatusConflict, "invalid_request_error"},
+	domain.KindTooLarge:             {http.StatusRequestEntityTooLarge, "invalid_request_error"},
+	domain.KindTooEarly:             {http.StatusTooEarly, "invalid_request_error"},
+	domain.KindIdempotencyInUse:     {http.StatusConflict, "idempotency_error"},
+	domain.KindIdempotencyMismatch:  {http.StatusUnprocessableEntity, "idempotency_error"},
+	domain.KindCard:                 {http.StatusPaymentRequired, "card_error"},
+	domain.KindUnauthorized:         {http.StatusUnauthorized, "auth_error"},
+	domain.KindRateLimited:          {http.StatusTooManyRequests, "rate_limit_error"},
+	domain.KindPaymentFailed:        {http.StatusBadGateway, "api_error"},
+	domain.KindUnavailable:          {http.StatusServiceUnavailable, "api_error"},
+	domain.KindUnsupportedMediaType: {http.StatusUnsupportedMediaType, "invalid_request_error"},
+	domain.KindForbidden:            {http.StatusForbidden, "auth_error"},
 }
 
 // errorJSON is the body of every error response.

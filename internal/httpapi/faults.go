@@ -48,7 +48,7 @@ func (a *api) getFaults(c *gin.Context) {
 }
 
 func (a *api) setFaults(c *gin.Context) {
-	w, ok := a.beginWrite(c)
+	w, ok := a.beginAdminWrite(c)
 	if !ok {
 		return
 	}

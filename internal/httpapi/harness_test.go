@@ -56,6 +56,8 @@ type appOptions struct {
 	rateLimitRPS   float64
 	rateLimitBurst int
 	corsOrigins    []string
+	adminDisabled  bool           // no ADMIN_API_KEY
+	faults         httpapi.Faults // nil: no /admin/faults
 }
 
 func newApp(t *testing.T, o appOptions) *app {
@@ -82,8 +84,12 @@ func newApp(t *testing.T, o appOptions) *app {
 	idem := idempotency.New(store.Idempotency(), idempotency.Config{TTL: o.ttl, Lease: o.lease, Now: clk.Now, Logger: log})
 	svc := orders.New(store, prov, clk.Now, o.hooks)
 	isvc := intents.New(store, prov, clk.Now, o.intentHooks)
+	admin := adminKey
+	if o.adminDisabled {
+		admin = ""
+	}
 	h := httpapi.New(httpapi.Config{
-		APIKey: apiKey, AdminAPIKey: adminKey,
+		APIKey: apiKey, AdminAPIKey: admin, Faults: o.faults,
 		Orders: svc, Intents: isvc, Idempotency: idem, Behavior: prov, Store: store,
 		RateLimitRPS: o.rateLimitRPS, RateLimitBurst: o.rateLimitBurst, CORSOrigins: o.corsOrigins,
 		Logger: log, Now: clk.Now,
@@ -109,11 +115,12 @@ func (a *app) startWorker(concurrency int, lease time.Duration) {
 type request struct {
 	method, path string
 	body         string
-	key          *string // Idempotency-Key; nil: not sent
-	auth         string  // bearer token; "" means apiKey, "-" means none
-	header       map[string]string
-	remoteAddr   string // client address; "" keeps httptest's 192.0.2.1:1234
-	stream       bool   // send the body without a Content-Length
+	key          *string           // Idempotency-Key; nil: not sent
+	auth         string            // bearer token; "" means apiKey, "-" means none
+	header       map[string]string // set after the defaults; "" removes one
+	addHeader    [][2]string       // added last, so that a header can repeat
+	remoteAddr   string            // client address; "" keeps httptest's 192.0.2.1:1234
+	stream       bool              // send the body without a Content-Length
 }
 
 func strp(s string) *string { return &s }
@@ -142,7 +149,14 @@ func (a *app) do(r request) *httptest.ResponseRecorder {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range r.header {
-		req.Header.Set(k, v)
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	for _, kv := range r.addHeader {
+		req.Header.Add(kv[0], kv[1])
 	}
 	if r.remoteAddr != "" {
 		req.RemoteAddr = r.remoteAddr

@@ -22,15 +22,41 @@ type write struct {
 }
 
 // beginWrite checks the Idempotency-Key, reads the body (within the size
-// limit) and fingerprints it. On failure it has answered and returns false.
-// Nothing is stored for a request refused here.
+// limit), checks that it is declared as JSON and fingerprints it. On failure
+// it has answered and returns false. Nothing is stored for a request
+// refused here.
 func (a *api) beginWrite(c *gin.Context) (write, bool) {
-	key, present := c.Request.Header.Get("Idempotency-Key"), len(c.Request.Header.Values("Idempotency-Key")) > 0
-	if err := idempotency.ValidateKey(key, present); err != nil {
-		writeError(c, err)
+	return a.readWrite(c, false)
+}
+
+// beginAdminWrite is beginWrite for the admin routes, which the seed's
+// drills call as `curl -X POST … -d '{"failureRate":0.5}'`: no
+// Idempotency-Key, and curl's default Content-Type,
+// application/x-www-form-urlencoded. Setting a behaviour is idempotent by
+// nature, so the key is optional (with one, retries replay as elsewhere),
+// and an undeclared or form type is accepted when the body is a JSON object.
+func (a *api) beginAdminWrite(c *gin.Context) (write, bool) {
+	return a.readWrite(c, true)
+}
+
+func (a *api) readWrite(c *gin.Context, admin bool) (write, bool) {
+	keys := c.Request.Header.Values("Idempotency-Key")
+	if len(keys) > 1 {
+		// Proxies and frameworks disagree on which of two headers wins;
+		// guessing could run one request under two different keys.
+		writeError(c, &domain.Error{Kind: domain.KindInvalidRequest, Code: idempotency.CodeKeyInvalid, Param: "Idempotency-Key",
+			Message: "Send exactly one Idempotency-Key header."})
 		return write{}, false
 	}
-	c.Set(ctxIdempotencyKey, key)
+	var key string
+	if len(keys) == 1 || !admin {
+		key = c.Request.Header.Get("Idempotency-Key")
+		if err := idempotency.ValidateKey(key, len(keys) == 1); err != nil {
+			writeError(c, err)
+			return write{}, false
+		}
+		c.Set(ctxIdempotencyKey, key)
+	}
 	raw, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -41,7 +67,28 @@ func (a *api) beginWrite(c *gin.Context) (write, bool) {
 		}
 		return write{}, false
 	}
+	// A body must be declared as JSON; a bodiless write needs no type.
+	lenient := false
+	if len(raw) > 0 {
+		switch declaredBodyType(c.Request.Header) {
+		case bodyJSON:
+		case bodyUndeclared, bodyForm:
+			if !admin {
+				writeError(c, errMediaType())
+				return write{}, false
+			}
+			lenient = true
+		default:
+			writeError(c, errMediaType())
+			return write{}, false
+		}
+	}
 	fp, err := idempotency.Fingerprint(c.Request.Method, c.Request.URL.RequestURI(), raw)
+	if lenient && (err != nil || !isJSONObject(raw)) {
+		// Form fields, say: the body is what its type declared, not JSON.
+		writeError(c, errMediaType())
+		return write{}, false
+	}
 	if err != nil {
 		writeError(c, badRequest("invalid_json", "", "The request body is not valid JSON: it must be one UTF-8 JSON object without duplicate keys."))
 		return write{}, false
@@ -55,8 +102,18 @@ func (a *api) beginWrite(c *gin.Context) (write, bool) {
 }
 
 // runWrite runs op once for the key within userID's scope and answers with
-// its response, or with the stored response of an earlier attempt.
+// its response, or with the stored response of an earlier attempt. Without
+// a key (admin routes only) op simply runs.
 func (a *api) runWrite(c *gin.Context, w write, userID string, op idempotency.Operation) {
+	if w.key == "" {
+		resp, err := op(c.Request.Context(), "")
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		send(c, resp)
+		return
+	}
 	req := idempotency.Request{
 		Scope:       idempotency.Scope{Key: w.key, Method: c.Request.Method, Path: c.Request.URL.Path, UserID: userID},
 		Fingerprint: w.fingerprint,
@@ -73,13 +130,17 @@ func (a *api) runWrite(c *gin.Context, w write, userID string, op idempotency.Op
 		panic(http.ErrAbortHandler)
 	}
 	c.Set(ctxReplayed, res.Replayed)
-	for k, v := range res.Response.Header {
-		c.Header(k, v)
-	}
 	if res.Replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	c.Data(res.Response.Status, res.Response.Header["Content-Type"], res.Response.Body)
+	send(c, res.Response)
+}
+
+func send(c *gin.Context, r idempotency.Response) {
+	for k, v := range r.Header {
+		c.Header(k, v)
+	}
+	c.Data(r.Status, r.Header["Content-Type"], r.Body)
 }
 
 // principal is the authenticated caller, used as the scope's user where a

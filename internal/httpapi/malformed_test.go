@@ -49,7 +49,7 @@ func hostileRequests() []hostile {
 	valid := "{" + ok + "}"
 	tenMB := `{"userId":"` + strings.Repeat("x", 10<<20) + `","amount":500,"currency":"USD"}`
 	justOver := `{"userId":"u","amount":500,"currency":"USD","pad":"` + strings.Repeat(" ", 1<<20) + `"}`
-	return []hostile{
+	return append([]hostile{
 		// Not a JSON object at all.
 		{"empty body", malOrder(""), 422, false},
 		{"whitespace body", malOrder(" \n\t "), 422, false},
@@ -181,7 +181,9 @@ func hostileRequests() []hostile {
 		{"admin array body", malAdmin(`[{"failureRate":0.5}]`), 400, false},
 		{"admin trailing garbage", malAdmin(`{"failureRate":0.5}}`), 400, false},
 		{"admin duplicate keys", malAdmin(`{"failureRate":0.5,"failureRate":1}`), 400, false},
-		{"admin key missing", request{method: "POST", path: "/admin/payment-behavior", body: `{"failureRate":0.5}`, auth: adminKey}, 400, false},
+		// The key is optional on admin routes (see TestAdminSeedCurl), the
+		// validation is not.
+		{"admin key missing, rate above 1", request{method: "POST", path: "/admin/payment-behavior", body: `{"failureRate":1.5}`, auth: adminKey}, 422, false},
 		{"admin key 256 characters", request{method: "POST", path: "/admin/payment-behavior", body: `{"failureRate":0.5}`, key: strp(strings.Repeat("a", 256)), auth: adminKey}, 400, false},
 
 		// GET /orders with bad query parameters.
@@ -214,7 +216,17 @@ func hostileRequests() []hostile {
 		{"id with slash", malGet("/orders/a%2Fb"), 404, false},
 		{"id path traversal", malGet("/orders/../admin/payment-behavior"), 404, false},
 		{"id extra segment", malGet("/orders/64b7f0c2a1b2c3d4e5f60718/payment"), 404, false},
+	}, refusedAsHostile()...)
+}
+
+// refusedAsHostile adds the cases of TestRefusedInput, which also checks
+// their codes, to the hostile table, which checks that nothing is stored.
+func refusedAsHostile() []hostile {
+	var out []hostile
+	for _, r := range refusedInput() {
+		out = append(out, hostile{name: r.name, req: r.req, wantStatus: r.status})
 	}
+	return out
 }
 
 func TestHostileRequests(t *testing.T) {

@@ -129,13 +129,27 @@ func requireKey(key, principal string) gin.HandlerFunc {
 			writeError(c, domain.Errorf(domain.KindUnauthorized, "missing_api_key", "Send your API key as 'Authorization: Bearer <key>'."))
 			return
 		}
-		got := sha256.Sum256([]byte(strings.TrimSpace(h[len(prefix):])))
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		token := strings.TrimSpace(h[len(prefix):])
+		got := sha256.Sum256([]byte(token))
+		// An empty token never matches, even should the key be empty.
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || token == "" || key == "" {
 			c.Header("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
 			writeError(c, domain.Errorf(domain.KindUnauthorized, "invalid_api_key", "Invalid API key."))
 			return
 		}
 		c.Set(ctxPrincipal, id)
 		c.Next()
+	}
+}
+
+// adminGate authenticates the admin routes with key, or, when no admin key
+// is configured, closes them to everyone: falling back to the API key would
+// let every API client change the provider's behaviour or crash the process.
+func adminGate(key string) gin.HandlerFunc {
+	if key != "" {
+		return requireKey(key, "admin")
+	}
+	return func(c *gin.Context) {
+		writeError(c, domain.Errorf(domain.KindForbidden, "admin_disabled", "The admin routes are disabled: the server has no ADMIN_API_KEY."))
 	}
 }

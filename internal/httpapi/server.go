@@ -46,8 +46,8 @@ type Pinger interface {
 // Config is everything the HTTP layer needs, wired by main.
 type Config struct {
 	APIKey      string
-	AdminAPIKey string
-	BodyLimit   int64 // 0: DefaultBodyLimit
+	AdminAPIKey string // "": the admin routes answer 403 admin_disabled
+	BodyLimit   int64  // 0: DefaultBodyLimit
 	// RateLimitRPS and RateLimitBurst bound requests per client IP; a rate
 	// of 0 turns the limit off.
 	RateLimitRPS   float64
@@ -119,7 +119,7 @@ func New(cfg Config) http.Handler {
 	api.POST("/refunds", a.createRefund)
 	api.GET("/refunds/:id", a.getRefund)
 
-	admin := r.Group("/admin", requireKey(cfg.AdminAPIKey, "admin"))
+	admin := r.Group("/admin", adminGate(cfg.AdminAPIKey))
 	admin.GET("/payment-behavior", a.getBehavior)
 	admin.POST("/payment-behavior", a.setBehavior)
 	if cfg.Faults != nil {
