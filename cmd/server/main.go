@@ -148,6 +148,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go func() { wrk.Run(workCtx); close(workDone) }()
 
 	// HTTP.
+	if cfg.AdminAPIKey == "" {
+		log.Warn("ADMIN_API_KEY is unset: the /admin routes answer 403 admin_disabled")
+	}
 	handler := httpapi.New(httpapi.Config{
 		APIKey: cfg.APIKey, AdminAPIKey: cfg.AdminAPIKey,
 		Orders: orderSvc, Intents: intentSvc, Idempotency: idem, Behavior: prov, Store: store,
@@ -158,7 +161,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpapi.NewServer(handler, httpapi.Timeouts{Read: cfg.HTTPReadTimeout, Write: cfg.HTTPWriteTimeout, Idle: cfg.HTTPIdleTimeout})
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String())
