@@ -33,7 +33,9 @@ stores=(embedded)
 [ -n "${MONGODB_URI:-}" ] && stores+=(mongodb)
 
 failed=0
+interrupted=false
 for store in "${stores[@]}"; do
+  $interrupted && break
   for prefill in $prefills; do
     echo "== $store, $prefill stored orders: $modes, n=$n, c=$c" >&2
     args=(-start-server -server-bin "$server" -prefill "$prefill" -mode "$modes" -n "$n" -c "$c" -json -label "$store")
@@ -43,7 +45,8 @@ for store in "${stores[@]}"; do
     if [ $rc -ne 0 ]; then
       echo "bench.sh: $store at $prefill stored orders exited $rc" >&2
       failed=1
-      [ $rc -eq 130 ] && exit 130
+      # Ctrl-C: no more cells, but the table of those measured.
+      [ $rc -eq 130 ] && { interrupted=true; break; }
     fi
   done
 done
@@ -55,4 +58,5 @@ echo
 echo
 echo "c=$c, $n requests per mode; list: $((n / 4)) per query (all, userId, status, 50 pages deep)."
 echo "CPU/req and RSS are the server process's (with the embedded store, that includes the store)."
+$interrupted && exit 130
 exit $failed
