@@ -96,3 +96,71 @@ func TestCommandBudget(t *testing.T) {
 	}
 	<-done
 }
+
+// TestCommandsPerRoute counts the MongoDB commands of every write route, on
+// the first request and on its replay, and holds each to its budget: the
+// README's table of commands per route is this test's output.
+func TestCommandsPerRoute(t *testing.T) {
+	t.Parallel()
+	cc := &commandCounter{}
+	db := testmongo.OpenWith(t, options.Client().SetMonitor(cc.monitor()))
+	a := newApp(t, appOptions{db: db})
+
+	var captured intentBody // an automatic intent, succeeded, for refunds
+	type step struct {
+		name   string
+		budget int
+		send   func() int
+		status int
+	}
+	var toConfirm, toCapture, toCancel intentBody
+	steps := []step{
+		{"POST /orders", 4, func() int { return a.postOrder("k-route-order", orderJSON).Code }, http.StatusCreated},
+		{"POST /payment_intents", 3, func() int {
+			rec := a.do(request{method: "POST", path: "/payment_intents", body: intentJSON, key: strp("k-route-pi")})
+			toConfirm = decode[intentBody](t, rec)
+			return rec.Code
+		}, http.StatusCreated},
+		{"PATCH /payment_intents/:id/confirm", 6, func() int {
+			return a.action("confirm", toConfirm.ID, `{}`, strp("k-route-confirm")).Code
+		}, http.StatusAccepted},
+		{"worker: process a confirmed intent", 3, func() int {
+			a.process(toConfirm.ID)
+			captured = toConfirm
+			return http.StatusOK
+		}, http.StatusOK},
+		{"POST /payment_intents/:id/capture", 4, func() int {
+			return a.action("capture", toCapture.ID, `{}`, strp("k-route-capture")).Code
+		}, http.StatusOK},
+		{"POST /payment_intents/:id/cancel", 4, func() int {
+			return a.action("cancel", toCancel.ID, `{}`, strp("k-route-cancel")).Code
+		}, http.StatusOK},
+		{"POST /refunds", 7, func() int {
+			p := decode[struct {
+				PaymentID string `json:"payment_id"`
+			}](t, a.do(request{method: "GET", path: "/payments/" + captured.ID}))
+			return a.do(request{method: "POST", path: "/refunds", key: strp("k-route-refund"),
+				body: `{"payment_id":"` + p.PaymentID + `","amount":100,"reason":"requested_by_customer"}`}).Code
+		}, http.StatusCreated},
+		{"POST /admin/payment-behavior", 4, func() int {
+			return a.do(request{method: "POST", path: "/admin/payment-behavior", auth: adminKey, key: strp("k-route-admin"),
+				body: `{"failureRate":0}`}).Code
+		}, http.StatusOK},
+	}
+	toCapture = a.intentIn("requires_capture")
+	toCancel = a.createIntent(intentJSON)
+
+	for _, s := range steps {
+		var status int
+		// The payment lookup of the refund step is a read the client makes
+		// first; leave it out by measuring only the POST.
+		cmds := cc.measure(func() { status = s.send() })
+		if s.name == "POST /refunds" {
+			cmds = cmds[1:]
+		}
+		t.Logf("| `%s` | %d | %v |", s.name, len(cmds), cmds)
+		if status != s.status || len(cmds) > s.budget {
+			t.Errorf("%s: status %d, %d commands %v, want %d and at most %d", s.name, status, len(cmds), cmds, s.status, s.budget)
+		}
+	}
+}

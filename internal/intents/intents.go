@@ -24,6 +24,7 @@ type Store interface {
 	InsertIntent(ctx context.Context, in domain.Intent) (bool, error)
 	GetIntent(ctx context.Context, id string) (domain.Intent, error)
 	ApplyTransition(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (bool, error)
+	TransitionIntent(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (domain.Intent, bool, error)
 	ApplyRefund(ctx context.Context, intentID, refundID string, amount int64, now time.Time) (bool, error)
 	InsertRefund(ctx context.Context, r domain.Refund) (bool, error)
 	GetRefund(ctx context.Context, id string) (domain.Refund, error)
@@ -114,15 +115,15 @@ func (s *Service) transition(ctx context.Context, requestID string, it domain.In
 		return it, domain.ErrUnexpectedState(a, it.Status)
 	}
 	ch.RequestID = requestID
-	ok, err := s.store.ApplyTransition(ctx, it.ID, a, it.Status, ch, s.clock())
-	if err != nil {
+	fresh, ok, err := s.store.TransitionIntent(ctx, it.ID, a, it.Status, ch, s.clock())
+	if err != nil || ok {
+		return fresh, err
+	}
+	// Lost: read what won, which may be this very request's earlier attempt.
+	if fresh, err = s.store.GetIntent(ctx, it.ID); err != nil {
 		return it, err
 	}
-	fresh, err := s.store.GetIntent(ctx, it.ID)
-	if err != nil {
-		return it, err
-	}
-	if !ok && (requestID == "" || fresh.LastRequestID != requestID) {
+	if requestID == "" || fresh.LastRequestID != requestID {
 		// Another request moved the intent between our read and our write.
 		return fresh, domain.ErrUnexpectedState(a, fresh.Status)
 	}
@@ -318,11 +319,16 @@ func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRef
 		}
 		r = domain.Refund{ID: refundID, PaymentID: in.PaymentID, IntentID: intentID, Amount: amount,
 			Reason: in.Reason, Status: "pending", CreatedAt: s.clock()}
-		if _, err := s.store.InsertRefund(ctx, r); err != nil {
+		created, err := s.store.InsertRefund(ctx, r)
+		if err != nil {
 			return r, err
 		}
-		if r, err = s.store.GetRefund(ctx, refundID); err != nil {
-			return r, err
+		if !created {
+			// A concurrent attempt inserted it first, maybe with another
+			// amount (the balance moved in between): its amount is final.
+			if r, err = s.store.GetRefund(ctx, refundID); err != nil {
+				return r, err
+			}
 		}
 	default:
 		return r, err

@@ -2,10 +2,12 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/reliabledemo/payments/internal/domain"
 )
@@ -113,6 +115,31 @@ func (s *Store) GetIntent(ctx context.Context, id string) (domain.Intent, error)
 // if the intent is still in from: a compare-and-swap on the status. It
 // reports whether it won.
 func (s *Store) ApplyTransition(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (bool, error) {
+	res, err := s.db.Collection(IntentsCollection).UpdateOne(ctx, bson.M{"_id": id, "status": string(from)}, bson.M{"$set": transitionSet(a, ch, now)})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// TransitionIntent is ApplyTransition that also returns the intent as the
+// transition left it, in the same findAndModify. ok is false, and the intent
+// zero, if the intent was not in from.
+func (s *Store) TransitionIntent(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (domain.Intent, bool, error) {
+	var d intentDoc
+	err := s.db.Collection(IntentsCollection).FindOneAndUpdate(ctx, bson.M{"_id": id, "status": string(from)},
+		bson.M{"$set": transitionSet(a, ch, now)}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return domain.Intent{}, false, nil
+	}
+	if err != nil {
+		return domain.Intent{}, false, translate(err)
+	}
+	return d.toDomain(), true, nil
+}
+
+// transitionSet is the $set of a transition by a writing ch.
+func transitionSet(a domain.Action, ch domain.IntentChange, now time.Time) bson.M {
 	set := bson.M{"status": string(domain.Transitions[a].To), "updatedAt": now}
 	if ch.RequestID != "" {
 		set["lastRequest"] = ch.RequestID
@@ -137,11 +164,7 @@ func (s *Store) ApplyTransition(ctx context.Context, id string, a domain.Action,
 		set["capturedAmount"], set["amountRefunded"], set["refundable"] = p.CapturedAmount, p.AmountRefunded, p.Refundable
 		set["authCode"], set["receiptUrl"] = p.AuthCode, p.ReceiptURL
 	}
-	res, err := s.db.Collection(IntentsCollection).UpdateOne(ctx, bson.M{"_id": id, "status": string(from)}, bson.M{"$set": set})
-	if err != nil {
-		return false, translate(err)
-	}
-	return res.MatchedCount == 1, nil
+	return set
 }
 
 // ApplyRefund takes amount off the intent's refundable balance, once per
