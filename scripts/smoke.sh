@@ -61,6 +61,13 @@ check "  ... is payment_failed" "$(field code)" payment_failed
 check "  ... replays the same failure" "$(call POST /orders "$ORDER" "declined-$RUN")" 502
 check "invalid behavior" "$(call POST /admin/payment-behavior '{"failureRate":7}' "drill-bad-$RUN" "$ADMIN_API_KEY")" 422
 check "restore failureRate 0" "$(call POST /admin/payment-behavior '{"failureRate":0}' "drill-down-$RUN" "$ADMIN_API_KEY")" 200
+# The seed's drills call the admin route with a bare `curl -d`: curl's form
+# Content-Type and no Idempotency-Key. That stays accepted on admin routes.
+check "seed-style admin call (curl -d, no key)" "$(curl -s -o "$tmp/body" -w '%{http_code}' -X POST "$BASE_URL/admin/payment-behavior" \
+  -H "Authorization: Bearer $ADMIN_API_KEY" -d '{"failureRate":0}')" 200
+check "order body sent as text/plain" "$(curl -s -o "$tmp/body" -w '%{http_code}' -X POST "$BASE_URL/orders" -H "Authorization: Bearer $API_KEY" \
+  -H "Idempotency-Key: plain-$RUN" -H 'Content-Type: text/plain' -d "$ORDER")" 415
+check "  ... is unsupported_media_type" "$(field code)" unsupported_media_type
 
 echo "== payment intents: create, confirm, wait, refund"
 # The walk-through wants predictable outcomes: no random intent failures
