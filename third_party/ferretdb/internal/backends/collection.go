@@ -79,6 +79,11 @@ type QueryParams struct {
 	Sort   *types.Document
 	Limit  int64
 
+	// SortByID asks for documents in _id order: 1 ascending, -1 descending, 0 none.
+	// Unlike Sort, it is a request: a backend that can not honor it exactly ignores it
+	// and leaves QueryResult.SortedByID false, and the handler sorts.
+	SortByID int64
+
 	OnlyRecordIDs bool
 	Comment       string
 }
@@ -86,6 +91,9 @@ type QueryParams struct {
 // QueryResult represents the results of Collection.Query method.
 type QueryResult struct {
 	Iter types.DocumentsIterator
+
+	// SortedByID is true if Iter returns documents in the order QueryParams.SortByID asked for.
+	SortedByID bool
 }
 
 // Query executes a query against the collection.
@@ -133,9 +141,10 @@ func (cc *collectionContract) Query(ctx context.Context, params *QueryParams) (*
 
 // ExplainParams represents the parameters of Collection.Explain method.
 type ExplainParams struct {
-	Filter *types.Document
-	Sort   *types.Document
-	Limit  int64
+	Filter   *types.Document
+	Sort     *types.Document
+	Limit    int64
+	SortByID int64 // see QueryParams
 }
 
 // ExplainResult represents the results of Collection.Explain method.

@@ -154,6 +154,10 @@ func (h *Handler) MsgExplain(connCtx context.Context, msg *wire.OpMsg) (*wire.Op
 		qp.Sort = params.Sort
 	}
 
+	if !h.DisablePushdown && params.Sort.Len() == 1 && params.Sort.Keys()[0] == "_id" {
+		qp.SortByID = must.NotFail(params.Sort.Get("_id")).(int64)
+	}
+
 	// Limit pushdown is not applied if:
 	//  - pushdown is disabled;
 	//  - `filter` is set, it must fetch all documents to filter them in memory;

@@ -130,7 +130,16 @@ func (h *Handler) MsgFind(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg
 	// closer accumulates all things that should be closed / canceled.
 	closer := iterator.NewMultiCloser(iterator.CloserFunc(cancel))
 
-	iter, err := h.makeFindIter(queryRes.Iter, closer, params)
+	iterParams := params
+	if queryRes.SortedByID {
+		// Documents come in the requested order: sorting them again would read them all
+		// before the first one is returned, where filter, skip and limit can stop early.
+		iterParams = new(common.FindParams)
+		*iterParams = *params
+		iterParams.Sort = nil
+	}
+
+	iter, err := h.makeFindIter(queryRes.Iter, closer, iterParams)
 	if err != nil {
 		return nil, handleMaxTimeMSError(err, params.MaxTimeMS, "find")
 	}
@@ -272,6 +281,10 @@ func (h *Handler) makeFindQueryParams(ctx context.Context, params *common.FindPa
 		}
 
 		qp.Sort = params.Sort
+	}
+
+	if !h.DisablePushdown && params.Sort.Len() == 1 && params.Sort.Keys()[0] == "_id" {
+		qp.SortByID = must.NotFail(params.Sort.Get("_id")).(int64)
 	}
 
 	// Limit pushdown is not applied if:

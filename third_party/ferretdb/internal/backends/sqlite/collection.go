@@ -67,10 +67,18 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 
 	q := prepareSelectClause(meta.TableName, params.Comment, meta.Capped(), params.OnlyRecordIDs)
 
-	whereClause, args := prepareWhereClause(params.Filter)
+	whereClause, args, onlyObjectIDs := prepareWhereClause(params.Filter)
+
+	orderByClause := prepareOrderByClause(params.Sort)
+
+	var sortedByID bool
+	if orderByClause == "" {
+		orderByClause = prepareIDOrderByClause(params.SortByID, onlyObjectIDs)
+		sortedByID = orderByClause != ""
+	}
 
 	q += whereClause
-	q += prepareOrderByClause(params.Sort)
+	q += orderByClause
 
 	if params.Limit != 0 {
 		q += ` LIMIT ?`
@@ -83,7 +91,8 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 	}
 
 	return &backends.QueryResult{
-		Iter: newQueryIterator(ctx, rows, params.OnlyRecordIDs),
+		Iter:       newQueryIterator(ctx, rows, params.OnlyRecordIDs),
+		SortedByID: sortedByID,
 	}, nil
 }
 
@@ -257,10 +266,14 @@ func (c *collection) Explain(ctx context.Context, params *backends.ExplainParams
 
 	selectClause := prepareSelectClause(meta.TableName, "", meta.Capped(), false)
 
-	whereClause, args := prepareWhereClause(params.Filter)
+	whereClause, args, onlyObjectIDs := prepareWhereClause(params.Filter)
 	filterPushdown := whereClause != ""
 
 	orderByClause := prepareOrderByClause(params.Sort)
+	if orderByClause == "" {
+		orderByClause = prepareIDOrderByClause(params.SortByID, onlyObjectIDs)
+	}
+
 	sortPushdown := orderByClause != ""
 
 	q := `EXPLAIN QUERY PLAN ` + selectClause + whereClause + orderByClause
