@@ -61,12 +61,11 @@ type Config struct {
 	AfterClaim func()
 }
 
-// Worker runs Concurrency loops that claim and process jobs.
+// Worker claims jobs and processes up to Concurrency of them at once.
 type Worker struct {
 	q   Queue
 	p   Processor
 	cfg Config
-	wg  sync.WaitGroup
 }
 
 // New returns a worker.
@@ -86,43 +85,59 @@ func New(q Queue, p Processor, cfg Config) *Worker {
 // Run processes jobs until ctx ends, then waits for the jobs in hand to
 // finish: it stops claiming at once, but a job already claimed is completed
 // (or released) so that no lease is left to run out.
+//
+// One loop claims, and each job runs in its own goroutine while a slot is
+// free. So an idle instance sends one claim per Poll, not one per slot: a
+// claim is a write, and on the embedded store every write waits for the
+// write lock that requests need too.
 func (w *Worker) Run(ctx context.Context) {
-	for range w.cfg.Concurrency {
-		w.wg.Add(1)
-		go func() {
-			defer w.wg.Done()
-			w.loop(ctx, domain.NewID("wrk_"))
-		}()
-	}
-	w.wg.Wait()
-}
-
-func (w *Worker) loop(ctx context.Context, owner string) {
-	for ctx.Err() == nil {
-		worked, err := w.one(ctx, owner)
-		if err != nil && ctx.Err() == nil {
-			w.cfg.Logger.Warn("worker: job failed; it will be retried after its lease", "err", err)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, w.cfg.Concurrency)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case slots <- struct{}{}:
 		}
-		if !worked || err != nil {
+		owner := domain.NewID("wrk_")
+		job, err := w.claim(ctx, owner)
+		if err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("worker: claim failed", "err", err)
+		}
+		if job == nil {
+			<-slots
 			select {
 			case <-ctx.Done():
+				return
 			case <-time.After(w.cfg.Poll):
 			}
+			continue
 		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := w.process(ctx, owner, job); err != nil && ctx.Err() == nil {
+				w.cfg.Logger.Warn("worker: job failed; it will be retried after its lease", "err", err)
+			}
+		})
 	}
 }
 
-// one claims and processes at most one job; worked reports whether there
-// was one.
-func (w *Worker) one(ctx context.Context, owner string) (worked bool, err error) {
+// claim leases the next due job to owner, or returns nil.
+func (w *Worker) claim(ctx context.Context, owner string) (*Job, error) {
 	now := w.cfg.Now().UTC()
 	job, err := w.q.ClaimJob(ctx, owner, now, now.Add(w.cfg.Lease))
 	if err != nil || job == nil {
-		return false, err
+		return nil, err
 	}
 	if w.cfg.AfterClaim != nil {
 		w.cfg.AfterClaim()
 	}
+	return job, nil
+}
+
+// process runs one claimed job and settles it in the queue.
+func (w *Worker) process(ctx context.Context, owner string, job *Job) error {
 	// The job is ours until the lease ends: finish it even if shutdown
 	// begins, but never past the lease, after which another worker may
 	// already have claimed it.
@@ -132,7 +147,7 @@ func (w *Worker) one(ctx context.Context, owner string) (worked bool, err error)
 	if err != nil {
 		// Release the job at once so another attempt need not wait out the lease.
 		_, _ = w.q.RescheduleJob(jctx, job.ID, owner, w.cfg.Now().UTC().Add(w.cfg.Poll))
-		return true, err
+		return err
 	}
 	switch out {
 	case Done:
@@ -145,5 +160,5 @@ func (w *Worker) one(ctx context.Context, owner string) (worked bool, err error)
 			_, err = w.q.RescheduleJob(jctx, job.ID, owner, w.cfg.Now().UTC().Add(w.cfg.Poll))
 		}
 	}
-	return true, err
+	return err
 }

@@ -246,3 +246,66 @@ func TestNotReadyJobs(t *testing.T) {
 		t.Fatalf("the young job should be queued again, unowned: %v", young)
 	}
 }
+
+// countingQueue passes every call to the real store and counts the claims.
+type countingQueue struct {
+	*mongostore.Store
+	mu     sync.Mutex
+	claims int
+}
+
+func (q *countingQueue) ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (*worker.Job, error) {
+	q.mu.Lock()
+	q.claims++
+	q.mu.Unlock()
+	return q.Store.ClaimJob(ctx, owner, now, leaseUntil)
+}
+
+// TestIdleWorkerClaimsOncePerPoll: an idle instance costs one claim per poll
+// interval, however many jobs it may run at once, and still runs jobs in
+// parallel up to its concurrency when there are some.
+func TestIdleWorkerClaimsOncePerPoll(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	q := &countingQueue{Store: f.store}
+	const poll = 100 * time.Millisecond
+	release := make(chan struct{})
+	var mu sync.Mutex
+	running, peak := 0, 0
+	p := &recorder{do: func(string, int) (worker.Outcome, error) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return worker.Done, nil
+	}}
+	w := worker.New(q, p, worker.Config{Concurrency: 8, Lease: lease, Poll: poll, Grace: lease,
+		Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	time.Sleep(10 * poll)
+	q.mu.Lock()
+	idle := q.claims
+	q.mu.Unlock()
+	// Ten intervals: about ten claims, where one per slot would be eighty.
+	if idle < 3 || idle > 20 {
+		t.Errorf("idle worker made %d claims in 10 poll intervals, want about 10", idle)
+	}
+
+	for i := range 5 {
+		f.enqueue(fmt.Sprintf("pi_par_%d", i), f.clock.Now())
+	}
+	f.eventually("five jobs run at once", func() bool { mu.Lock(); defer mu.Unlock(); return peak == 5 })
+	close(release)
+	for i := range 5 {
+		id := fmt.Sprintf("pi_par_%d", i)
+		f.eventually(id+" leaves the queue", func() bool { return f.job(id) == nil })
+	}
+}
