@@ -74,8 +74,10 @@ func prepareOrderByClause(sort *types.Document) string {
 // prepareWhereClause returns WHERE clause (possibly empty) and its arguments for the given filter,
 // and whether the filter lets through only documents whose _id is an ObjectID.
 //
-// Only conditions on _id are pushed down, whatever else the filter holds,
-// because that is what the _id index can answer.
+// Conditions on _id are pushed down whatever else the filter holds,
+// because that is what the _id index can answer;
+// so are equalities of other fields with some strings (see prepareFieldEqualities),
+// which spare decoding documents that can not match.
 // The clause may select more documents than the filter matches
 // (for example, a string _id equal to an ObjectID's hex form),
 // but never fewer: callers filter the returned documents again
@@ -100,6 +102,10 @@ func prepareWhereClause(filter *types.Document) (string, []any, bool) {
 	case *types.Document:
 		conds, args, onlyObjectIDs = prepareIDOperators(v)
 	}
+
+	fieldConds, fieldArgs := prepareFieldEqualities(filter)
+	conds = append(conds, fieldConds...)
+	args = append(args, fieldArgs...)
 
 	if len(conds) == 0 {
 		return "", nil, onlyObjectIDs
@@ -193,4 +199,65 @@ func prepareIDOrderByClause(sortByID int64, onlyObjectIDs bool) string {
 	}
 
 	return fmt.Sprintf(" ORDER BY %s%s", metadata.IDColumn, order)
+}
+
+// prepareFieldEqualities returns SQL conditions and their arguments
+// for the top-level {field: "string"} equalities of the filter other than _id,
+// such as {userId: "u1", status: "PAID"}.
+//
+// Each condition selects the documents where the field is that string or an array
+// (which the handler checks for the string), so it is never narrower than the filter.
+// Only fields named like identifiers and strings that JSON encodes verbatim are pushed down:
+// those compare equal as JSON text exactly when they are equal.
+func prepareFieldEqualities(filter *types.Document) ([]string, []any) {
+	var conds []string
+	var args []any
+
+	values := filter.Values()
+
+	for i, k := range filter.Keys() {
+		v, ok := values[i].(string)
+		if !ok || k == "_id" || !isPlainName(k) || !isVerbatimJSONString(v) {
+			continue
+		}
+
+		conds = append(conds, fmt.Sprintf(
+			`(%[1]s->? = ? OR json_type(%[1]s, ?) = 'array')`,
+			metadata.DefaultColumn,
+		))
+		args = append(args, k, string(must.NotFail(sjson.MarshalSingleValue(v))), "$."+k)
+	}
+
+	return conds, args
+}
+
+// isPlainName reports whether s is a field name SQLite's JSON path can use unquoted.
+func isPlainName(s string) bool {
+	if s == "" {
+		return false
+	}
+
+	for i, c := range s {
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+
+	return true
+}
+
+// isVerbatimJSONString reports whether s is printable ASCII that encoding/json
+// (and so sjson) writes without escapes: no '"', '\\', '<', '>' or '&'.
+func isVerbatimJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || strings.IndexByte(`"\<>&`, c) >= 0 {
+			return false
+		}
+	}
+
+	return true
 }
