@@ -58,6 +58,11 @@ type appOptions struct {
 	corsOrigins    []string
 	adminDisabled  bool           // no ADMIN_API_KEY
 	faults         httpapi.Faults // nil: no /admin/faults
+	// realTime runs the idempotency layer on the wall clock, for the tests
+	// of what happens while a request really runs (the lease heartbeat).
+	realTime bool
+	// charger, if set, wraps the provider as the order service sees it.
+	charger func(orders.Charger) orders.Charger
 }
 
 func newApp(t *testing.T, o appOptions) *app {
@@ -81,8 +86,16 @@ func newApp(t *testing.T, o appOptions) *app {
 	if err := prov.Refresh(context.Background()); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	idem := idempotency.New(store.Idempotency(), idempotency.Config{TTL: o.ttl, Lease: o.lease, Now: clk.Now, Logger: log})
-	svc := orders.New(store, prov, clk.Now, o.hooks)
+	now := clk.Now
+	if o.realTime {
+		now = time.Now
+	}
+	idem := idempotency.New(store.Idempotency(), idempotency.Config{TTL: o.ttl, Lease: o.lease, Now: now, Logger: log})
+	var charger orders.Charger = prov
+	if o.charger != nil {
+		charger = o.charger(prov)
+	}
+	svc := orders.New(store, charger, clk.Now, o.hooks)
 	isvc := intents.New(store, prov, clk.Now, o.intentHooks)
 	admin := adminKey
 	if o.adminDisabled {

@@ -13,6 +13,7 @@ import (
 type Request struct {
 	Scope
 	Fingerprint string
+	Stored      StoredRequest // kept on the record for the completer
 }
 
 // Operation performs a request's effect. resourceID is the same on every
@@ -30,8 +31,12 @@ type Result struct {
 
 // Config holds the layer's timings and injected dependencies.
 type Config struct {
-	TTL         time.Duration // how long a key is remembered
-	Lease       time.Duration // how long an in-progress request is trusted to be alive
+	TTL   time.Duration // how long a key is remembered
+	Lease time.Duration // how long an in-progress request is trusted to be alive
+	// Heartbeat is how often a running request extends its lease; 0 means
+	// a third of Lease. A request that is alive keeps its record however
+	// long it runs, and a retry gets 409 until it ends or dies.
+	Heartbeat   time.Duration
 	Now         func() time.Time
 	NewOwner    func() string // a token unique to each attempt
 	NewResource func() string // the resource id of a new record (sortable by time)
@@ -62,6 +67,9 @@ func New(store Store, cfg Config) *Layer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = cfg.Lease / 3
+	}
 	return &Layer{store: store, cfg: cfg}
 }
 
@@ -80,7 +88,7 @@ func (l *Layer) Do(ctx context.Context, req Request, op Operation) (Result, erro
 		rec := Record{
 			ID: id, Scope: req.Scope, Fingerprint: req.Fingerprint, Status: InProgress,
 			Owner: owner, LeaseUntil: now.Add(l.cfg.Lease), ResourceID: l.cfg.NewResource(),
-			CreatedAt: now, ExpiresAt: now.Add(l.cfg.TTL),
+			Request: req.Stored, CreatedAt: now, ExpiresAt: now.Add(l.cfg.TTL),
 		}
 		existing, err := l.store.Claim(ctx, rec)
 		if err != nil {
@@ -139,7 +147,7 @@ func inUse(wait time.Duration) error {
 // run executes op as the owner of rec and records what happened.
 func (l *Layer) run(ctx context.Context, rec Record, op Operation) (Result, error) {
 	call(l.cfg.AfterClaim, rec.Scope)
-	resp, opErr := op(ctx, rec.ResourceID)
+	resp, opErr := l.runAlive(ctx, rec, op)
 
 	// Settle the record even if the client went away: an abandoned record
 	// would block retries until its lease ran out.
@@ -171,6 +179,50 @@ func (l *Layer) run(ctx context.Context, rec Record, op Operation) (Result, erro
 		l.cfg.Logger.Warn("idempotency record not completed", "record", rec.ID, "owned", ok, "err", err)
 	}
 	return Result{Response: resp}, nil
+}
+
+// runAlive runs op while a heartbeat keeps rec's lease, and stops the
+// heartbeat however op ends, a panic included.
+func (l *Layer) runAlive(ctx context.Context, rec Record, op Operation) (Response, error) {
+	stop := l.heartbeat(ctx, rec.ID, rec.Owner)
+	defer stop()
+	return op(ctx, rec.ResourceID)
+}
+
+// heartbeat extends the lease of a running request every Heartbeat until
+// stop is called, so that a slow request is never taken over while it
+// runs: only a request that died stops extending its lease. stop returns
+// once no extension is in flight, so none lands after the completion.
+func (l *Layer) heartbeat(ctx context.Context, id, owner string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(l.cfg.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			now := l.cfg.Now().UTC()
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Heartbeat)
+			ok, err := l.store.Extend(hctx, id, owner, now.Add(l.cfg.Lease), now)
+			cancel()
+			if err != nil {
+				// The next beat tries again; the lease has two more beats
+				// of slack.
+				l.cfg.Logger.Warn("idempotency lease not extended", "record", id, "err", err)
+				continue
+			}
+			if !ok {
+				l.cfg.Logger.Warn("idempotency record lost while its request still runs", "record", id)
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func call(f func(Scope), s Scope) {

@@ -43,9 +43,21 @@ type Record struct {
 	// ResourceID is chosen when the record is created and kept across
 	// takeovers, so a retry after a crash continues the same operation.
 	ResourceID string
-	Response   *Response
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	// Request is the request as its client sent it, kept so that the
+	// completer can finish the operation if the client gives up.
+	Request   StoredRequest
+	Response  *Response
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// StoredRequest is what it takes to send a request again exactly as its
+// client would retry it. It is written by the claim itself, so keeping it
+// costs no command.
+type StoredRequest struct {
+	URI       string // the path with its query string
+	Body      []byte
+	Principal string // the authenticated caller (never a key)
 }
 
 // Store persists records. Every method is one atomic conditional write, so
@@ -69,6 +81,12 @@ type Store interface {
 	// Delete removes the record if owner holds it: its request was refused
 	// before it changed anything, so the key is free again.
 	Delete(ctx context.Context, id, owner string) (bool, error)
+	// Extend moves owner's lease to leaseUntil if owner still holds the
+	// record in progress: the heartbeat of a request that is still alive.
+	Extend(ctx context.Context, id, owner string, leaseUntil, now time.Time) (bool, error)
+	// Abandoned returns up to limit in-progress records whose lease ended
+	// at or before before, oldest lease first.
+	Abandoned(ctx context.Context, before time.Time, limit int) ([]Record, error)
 	// DeleteExpired removes records that expired before now.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

@@ -32,6 +32,7 @@ type idemDoc struct {
 	Owner           string            `bson:"owner"`
 	LeaseUntil      time.Time         `bson:"leaseUntil"`
 	ResourceID      string            `bson:"resourceId"`
+	Request         requestDoc        `bson:"request"`
 	Attempts        int               `bson:"attempts"`
 	ResponseStatus  int               `bson:"responseStatus,omitempty"`
 	ResponseHeaders map[string]string `bson:"responseHeaders,omitempty"`
@@ -41,11 +42,20 @@ type idemDoc struct {
 	ExpiresAt       time.Time         `bson:"expiresAt"`
 }
 
+// requestDoc is the stored copy of a request, for the completer. The body
+// is a string so mongosh shows it; it is the JSON the client sent.
+type requestDoc struct {
+	URI       string `bson:"uri"`
+	Body      string `bson:"body"`
+	Principal string `bson:"principal"`
+}
+
 func toIdemDoc(r idempotency.Record) idemDoc {
 	return idemDoc{
 		ID: r.ID, Key: r.Scope.Key, Method: r.Scope.Method, Path: r.Scope.Path, UserID: r.Scope.UserID,
 		RequestHash: r.Fingerprint, Status: string(r.Status), Owner: r.Owner, LeaseUntil: r.LeaseUntil,
 		ResourceID: r.ResourceID, Attempts: 1, CreatedAt: r.CreatedAt, UpdatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
+		Request: requestDoc{URI: r.Request.URI, Body: string(r.Request.Body), Principal: r.Request.Principal},
 	}
 }
 
@@ -55,6 +65,7 @@ func (d idemDoc) toRecord() *idempotency.Record {
 		Scope:       idempotency.Scope{Key: d.Key, Method: d.Method, Path: d.Path, UserID: d.UserID},
 		Fingerprint: d.RequestHash, Status: idempotency.Status(d.Status), Owner: d.Owner,
 		LeaseUntil: d.LeaseUntil.UTC(), ResourceID: d.ResourceID, CreatedAt: d.CreatedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC(),
+		Request: idempotency.StoredRequest{URI: d.Request.URI, Body: []byte(d.Request.Body), Principal: d.Request.Principal},
 	}
 	if d.Status == string(idempotency.Completed) {
 		r.Response = &idempotency.Response{Status: d.ResponseStatus, Header: d.ResponseHeaders, Body: []byte(d.ResponseBody)}
@@ -68,7 +79,7 @@ func insertFields(d idemDoc) bson.M {
 	return bson.M{
 		"key": d.Key, "method": d.Method, "path": d.Path, "userId": d.UserID,
 		"requestHash": d.RequestHash, "status": d.Status, "owner": d.Owner, "leaseUntil": d.LeaseUntil,
-		"resourceId": d.ResourceID, "attempts": d.Attempts,
+		"resourceId": d.ResourceID, "request": d.Request, "attempts": d.Attempts,
 		"createdAt": d.CreatedAt, "updatedAt": d.UpdatedAt, "expiresAt": d.ExpiresAt,
 	}
 }
@@ -139,6 +150,40 @@ func (i *IdempotencyStore) Delete(ctx context.Context, id, owner string) (bool, 
 		return false, translate(err)
 	}
 	return res.DeletedCount == 1, nil
+}
+
+// Extend is the heartbeat of a running request: it moves the lease on while
+// owner still holds the record.
+func (i *IdempotencyStore) Extend(ctx context.Context, id, owner string, leaseUntil, now time.Time) (bool, error) {
+	res, err := i.s.idem.UpdateOne(ctx,
+		bson.M{"_id": id, "status": string(idempotency.InProgress), "owner": owner},
+		bson.M{"$set": bson.M{"leaseUntil": leaseUntil, "updatedAt": now}})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// Abandoned lists in-progress records whose lease ended at or before
+// before. On MongoDB the {status, leaseUntil} index serves it; the embedded
+// server reads the collection, which the completer does in the background,
+// every COMPLETER_INTERVAL, never on a request's path.
+func (i *IdempotencyStore) Abandoned(ctx context.Context, before time.Time, limit int) ([]idempotency.Record, error) {
+	cur, err := i.s.idem.Find(ctx,
+		bson.M{"status": string(idempotency.InProgress), "leaseUntil": bson.M{"$lte": before}},
+		options.Find().SetSort(bson.D{{Key: "leaseUntil", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []idemDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]idempotency.Record, len(docs))
+	for n, d := range docs {
+		out[n] = *d.toRecord()
+	}
+	return out, nil
 }
 
 // DeleteExpired removes expired records; the TTL index does this on MongoDB.

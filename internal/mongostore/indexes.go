@@ -32,6 +32,8 @@ var indexes = []indexSpec{
 		keys: bson.D{{Key: "key", Value: 1}, {Key: "method", Value: 1}, {Key: "path", Value: 1}, {Key: "userId", Value: 1}}},
 	// Expiry: MongoDB deletes expired records itself.
 	{coll: IdempotencyCollection, ttl: true, keys: bson.D{{Key: "expiresAt", Value: 1}}},
+	// Abandoned (the completer): in-progress records by lease end.
+	{coll: IdempotencyCollection, keys: bson.D{{Key: "status", Value: 1}, {Key: "leaseUntil", Value: 1}}},
 	// ClaimJob: {availableAt: {$lte: now}} sorted by availableAt.
 	{coll: JobsCollection, keys: bson.D{{Key: "availableAt", Value: 1}}},
 	// ListOrders: filtered by userId or status, newest (_id) first.
