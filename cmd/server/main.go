@@ -19,6 +19,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/reliabledemo/payments/internal/completer"
 	"github.com/reliabledemo/payments/internal/config"
 	"github.com/reliabledemo/payments/internal/embedded"
 	"github.com/reliabledemo/payments/internal/faults"
@@ -157,6 +158,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		RateLimitRPS: cfg.RateLimitRPS, RateLimitBurst: cfg.RateLimitBurst, CORSOrigins: cfg.CORSOrigins,
 		Faults: faultsAPI, Logger: log,
 	})
+	// Completer: finishes requests whose clients gave up, by sending their
+	// stored copies through the same handler, as a retry would.
+	comp := completer.New(store.Idempotency(), func(ctx context.Context, rec idempotency.Record) (int, error) {
+		return httpapi.Recover(ctx, handler, rec)
+	}, completer.Config{After: cfg.RecoveryAfter, Every: cfg.CompleterInterval, Timeout: cfg.HTTPWriteTimeout, Logger: log})
+	compDone := make(chan struct{})
+	go func() { comp.Run(workCtx); close(compDone) }()
+
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
@@ -176,10 +185,12 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	stopWork()
-	select {
-	case <-workDone:
-	case <-sctx.Done():
-		log.Warn("worker did not finish in time; its leases will expire and other workers will take over")
+	for _, done := range []chan struct{}{workDone, compDone} {
+		select {
+		case <-done:
+		case <-sctx.Done():
+			log.Warn("background work did not finish in time; its leases will expire and other instances will take over")
+		}
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)

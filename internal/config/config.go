@@ -44,6 +44,12 @@ type Config struct {
 	WorkerLease       time.Duration
 	WorkerPoll        time.Duration
 
+	// RecoveryAfter is how long after its lease ran out an in-progress
+	// request is left to its client's retry before the completer finishes
+	// it; CompleterInterval is how often the completer looks.
+	RecoveryAfter     time.Duration
+	CompleterInterval time.Duration
+
 	RateLimitRPS   float64 // per client IP; 0 disables
 	RateLimitBurst int
 	CORSOrigins    []string
@@ -120,6 +126,8 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		WorkerLease:       p.duration("WORKER_LEASE", 30*time.Second),
 		WorkerPoll:        p.duration("WORKER_POLL_INTERVAL", 200*time.Millisecond),
 
+		CompleterInterval: p.duration("COMPLETER_INTERVAL", 15*time.Second),
+
 		RateLimitRPS:   p.float("RATE_LIMIT_RPS", 50, 0, 1e6),
 		RateLimitBurst: p.int("RATE_LIMIT_BURST", 100, 1, 1_000_000),
 		CORSOrigins:    p.list("CORS_ORIGINS", []string{"*"}),
@@ -134,6 +142,9 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		FaultsEnabled:  p.bool("FAULTS_ENABLED", false),
 		UnsafeFerretDB: p.bool("MONGODB_UNSAFE_FERRETDB", false),
 	}
+	// A few leases: long enough that a client retrying with backoff gets
+	// there first, short enough that nothing stays half done for long.
+	c.RecoveryAfter = p.duration("RECOVERY_AFTER", 3*c.IdempotencyLease)
 	// No fallback to API_KEY: unset, the admin routes are off rather than
 	// open to every API client.
 	c.AdminAPIKey = p.str("ADMIN_API_KEY", "")

@@ -120,3 +120,36 @@ func TestEnvironmentWinsOverFile(t *testing.T) {
 		t.Fatalf("missing file should be fine but API_KEY required: %v", err)
 	}
 }
+
+func TestRecovery(t *testing.T) {
+	tests := []struct {
+		name          string
+		env           map[string]string
+		after, every  time.Duration
+		wantErrorName string
+	}{
+		{"three leases by default", map[string]string{}, 90 * time.Second, 15 * time.Second, ""},
+		{"follows the lease", map[string]string{"IDEMPOTENCY_LEASE": "2s"}, 6 * time.Second, 15 * time.Second, ""},
+		{"set", map[string]string{"RECOVERY_AFTER": "5s", "COMPLETER_INTERVAL": "500ms"}, 5 * time.Second, 500 * time.Millisecond, ""},
+		{"bad after", map[string]string{"RECOVERY_AFTER": "soon"}, 0, 0, "RECOVERY_AFTER"},
+		{"bad interval", map[string]string{"COMPLETER_INTERVAL": "-1s"}, 0, 0, "COMPLETER_INTERVAL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"API_KEY": "k"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c, err := Parse(lookup(env))
+			if tt.wantErrorName != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErrorName) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErrorName)
+				}
+				return
+			}
+			if err != nil || c.RecoveryAfter != tt.after || c.CompleterInterval != tt.every {
+				t.Fatalf("RecoveryAfter %v, CompleterInterval %v, err %v; want %v, %v", c.RecoveryAfter, c.CompleterInterval, err, tt.after, tt.every)
+			}
+		})
+	}
+}

@@ -74,10 +74,11 @@ func (l *rateLimiter) size() int {
 }
 
 // limitRate answers 429 with Retry-After when a client IP exceeds its rate.
-// GET /health is exempt so that health checks never fail for load.
+// GET /health is exempt so that health checks never fail for load, and so
+// is the completer, which is not a client.
 func (l *rateLimiter) limitRate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.URL.Path == "/health" {
+		if c.Request.URL.Path == "/health" || isRecovery(c) {
 			c.Next()
 			return
 		}

@@ -18,6 +18,7 @@ import (
 type write struct {
 	key         string
 	fingerprint string
+	raw         []byte // the body as sent, stored for the completer
 	body        object
 }
 
@@ -98,7 +99,7 @@ func (a *api) readWrite(c *gin.Context, admin bool) (write, bool) {
 		writeError(c, err)
 		return write{}, false
 	}
-	return write{key: key, fingerprint: fp, body: body}, true
+	return write{key: key, fingerprint: fp, raw: raw, body: body}, true
 }
 
 // runWrite runs op once for the key within userID's scope and answers with
@@ -117,13 +118,14 @@ func (a *api) runWrite(c *gin.Context, w write, userID string, op idempotency.Op
 	req := idempotency.Request{
 		Scope:       idempotency.Scope{Key: w.key, Method: c.Request.Method, Path: c.Request.URL.Path, UserID: userID},
 		Fingerprint: w.fingerprint,
+		Stored:      idempotency.StoredRequest{URI: c.Request.URL.RequestURI(), Body: w.raw, Principal: principal(c)},
 	}
 	res, err := a.cfg.Idempotency.Do(c.Request.Context(), req, op)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	if a.cfg.Faults != nil && !strings.HasPrefix(c.FullPath(), "/admin") && a.cfg.Faults.DropResponse() {
+	if a.cfg.Faults != nil && !strings.HasPrefix(c.FullPath(), "/admin") && !isRecovery(c) && a.cfg.Faults.DropResponse() {
 		// The outcome is committed; the client never hears of it and must
 		// retry. ErrAbortHandler closes the connection without a response.
 		a.log.Warn("fault injection: dropping the response", "request_id", c.GetString(ctxRequestID))
