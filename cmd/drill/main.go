@@ -79,6 +79,8 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
 	refunds := fs.Bool("refunds", true, "refund succeeded intents with 1-3 concurrent partial refunds")
 	seed := fs.Uint64("seed", 0, "seed of the run's random choices; 0: a random one (printed in the summary)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	abandon := fs.Float64("abandon", 0, "share of clients, 0..1, that send each write once and give up without a final answer")
+	recoveryWait := fs.Duration("recovery-wait", 2*time.Minute, "with -abandon: how long to wait for the service's completer to finish what they left, before checking")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: drill [flags]\n\nSends payments with retries, then checks invariants in MongoDB.\nExit status: 0 ok, 1 violations, 2 usage or unreachable, 130 interrupted.\n\nFlags:")
 		fs.PrintDefaults()
@@ -93,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
 		URLs: drill.ParseURLs(*urls), N: *n, For: *runFor, Concurrency: *c, Mix: *mix,
 		MongoURI: *mongoURI, DB: *db, APIKey: *key, Timeout: *timeout, Deadline: *deadline,
 		Refunds: *refunds, Seed: *seed, Progress: !*quiet && isTerminal(os.Stderr),
+		Abandon: *abandon, RecoveryWait: *recoveryWait,
 	}
 	if cfg.Seed == 0 {
 		cfg.Seed = rand.Uint64()

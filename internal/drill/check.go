@@ -233,7 +233,7 @@ func checkIntents(f found, s snapshot, results []Result, byID map[string]*Result
 			f.add("intent_state", "%s (%s): stuck in processing", it.ID, it.CustomerID)
 		case r != nil && r.Confirmed && it.Status == "requires_confirmation":
 			f.add("intent_state", "%s (%s): confirmed, yet requires_confirmation", it.ID, it.CustomerID)
-		case r != nil && r.Final() && r.Outcome != OutcomeUnexpected && it.Status != r.Outcome:
+		case r != nil && r.Final() && r.Outcome != OutcomeUnexpected && r.Outcome != OutcomeAbandoned && it.Status != r.Outcome:
 			f.add("intent_state", "%s (%s): the client saw %s, the database has %s", it.ID, it.CustomerID, r.Outcome, it.Status)
 		}
 

@@ -90,6 +90,20 @@ func TestEvaluate(t *testing.T) {
 		{"charged, order never stored, payment final", func(s *snapshot, rs []Result) {
 			s.orders = nil
 		}, []string{"one_order_per_key", "one_charge_per_order"}},
+		{"abandoned order finished by the service", func(s *snapshot, rs []Result) {
+			rs[0].Outcome, rs[0].OrderID = OutcomeAbandoned, ""
+		}, nil},
+		{"abandoned order charged, never stored", func(s *snapshot, rs []Result) {
+			s.orders = nil
+			rs[0].Outcome, rs[0].OrderID = OutcomeAbandoned, ""
+		}, []string{"one_charge_per_order"}},
+		{"abandoned payment whose key stayed in progress", func(s *snapshot, rs []Result) {
+			rs[0].Outcome, rs[0].OrderID = OutcomeAbandoned, ""
+			s.keys[0].Status, s.keys[0].LeaseUntil = keyInProgress, testNow.Add(-time.Minute)
+		}, []string{"no_stuck_keys"}},
+		{"abandoned intent: the client saw nothing to compare", func(s *snapshot, rs []Result) {
+			rs[1].Outcome, rs[1].Refunds = OutcomeAbandoned, nil
+		}, nil},
 		{"intent processing without a job", func(s *snapshot, _ []Result) { s.intents[0].Status = "processing" }, []string{"intent_state"}},
 		{"processing with a job is fine while unfinished", func(s *snapshot, rs []Result) {
 			s.intents[0].Status, s.jobs["pi_1"] = "processing", true

@@ -80,6 +80,9 @@ type request struct {
 	path   string
 	key    string // Idempotency-Key; "" for reads
 	body   []byte // nil for reads
+	// once makes a client that gives up after its first attempt: what it
+	// leaves unfinished is the completer's to finish.
+	once bool
 }
 
 func (r request) String() string { return r.method + " " + r.path }
@@ -145,6 +148,10 @@ func (c *client) attempt(ctx context.Context, base string, req request) (answer,
 // deadline, or before the drill was interrupted.
 var errNoAnswer = errors.New("no final answer")
 
+// errAbandoned is what a client that sends once gets when that attempt had
+// no final answer.
+var errAbandoned = errors.New("abandoned after the first attempt")
+
 // call sends req until it gets a final answer, trying the base URLs in turn
 // from start so that a retry after a drop goes to another instance. It
 // returns the final answer and its verdict (never Retry), or errNoAnswer
@@ -182,6 +189,9 @@ func (c *client) call(ctx context.Context, t *tally, rnd *rand.Rand, start int, 
 		case Unexpected:
 			t.unexpected = append(t.unexpected, badAnswer{fmt.Sprintf("%s: %d %s", req, a.status, a.code), a.status})
 			return a, v, nil
+		}
+		if req.once {
+			return answer{}, Retry, fmt.Errorf("%w: %s (%s)", errAbandoned, req, last)
 		}
 		sleep(ctx, Backoff(n, a.retryAfter, rnd))
 	}

@@ -28,6 +28,12 @@ type Config struct {
 	Refunds     bool          // refund succeeded intents, partly and concurrently
 	Seed        uint64        // drives every random choice of the run
 	Progress    bool          // draw a progress bar on stderr
+	// Abandon is the share of clients that send each write once and give
+	// up without a final answer; RecoveryWait is how long the drill then
+	// gives the service's completer to finish what they left before it
+	// checks.
+	Abandon      float64
+	RecoveryWait time.Duration
 }
 
 // Defaults for the command's flags.
@@ -59,6 +65,12 @@ func (c Config) Validate() error {
 	}
 	if !(c.Mix >= 0 && c.Mix <= 1) { // also refuses NaN
 		errs = append(errs, fmt.Errorf("-mix must be between 0 and 1, got %g", c.Mix))
+	}
+	if !(c.Abandon >= 0 && c.Abandon <= 1) {
+		errs = append(errs, fmt.Errorf("-abandon must be between 0 and 1, got %g", c.Abandon))
+	}
+	if c.RecoveryWait < 0 {
+		errs = append(errs, fmt.Errorf("-recovery-wait must not be negative, got %v", c.RecoveryWait))
 	}
 	if c.MongoURI != "" && c.DB == "" {
 		errs = append(errs, errors.New("-db must not be empty"))

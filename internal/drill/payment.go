@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -29,6 +30,7 @@ const (
 	OutcomeUnexpected    = "unexpected"  // an answer the drill should never get
 	OutcomeUnfinished    = "unfinished"  // no final answer within -deadline
 	OutcomeInterrupted   = "interrupted" // the drill was stopped first
+	OutcomeAbandoned     = "abandoned"   // the client gave up after one attempt (-abandon)
 	OutcomeNotStarted    = ""
 )
 
@@ -51,6 +53,7 @@ type Result struct {
 	IntentID      string
 	PaymentMethod string
 	Manual        bool // capture_method manual
+	Abandon       bool // the client sends each write once and gives up if it gets no final answer
 	Confirmed     bool // the confirm got its 202
 	Captured      bool // the capture got its 200
 	PaymentID     string
@@ -71,7 +74,9 @@ type RefundResult struct {
 	tally
 }
 
-// Final reports whether the payment got its final answer (expected or not).
+// Final reports whether the payment got its final answer (expected or not),
+// or was abandoned by its client: then the service must finish it alone,
+// and once the recovery window has passed it is held to every invariant.
 func (r *Result) Final() bool {
 	return r.Outcome != OutcomeNotStarted && r.Outcome != OutcomeUnfinished && r.Outcome != OutcomeInterrupted
 }
@@ -97,8 +102,11 @@ type driver struct {
 // stop records why a step got no final answer.
 func (d *driver) stop(r *Result, err error) {
 	r.Outcome, r.Reason = OutcomeUnfinished, err.Error()
-	if d.runCtx.Err() != nil {
+	switch {
+	case d.runCtx.Err() != nil:
 		r.Outcome = OutcomeInterrupted
+	case errors.Is(err, errAbandoned):
+		r.Outcome = OutcomeAbandoned
 	}
 }
 
@@ -109,7 +117,7 @@ func unexpected(r *Result, status int, why string) {
 }
 
 func (d *driver) order(ctx context.Context, r *Result) {
-	req := request{method: "POST", path: "/orders", key: r.ID + "-order",
+	req := request{method: "POST", path: "/orders", key: r.ID + "-order", once: r.Abandon,
 		body: encode(map[string]any{"userId": r.ID, "amount": r.Amount, "currency": "USD"})}
 	a, v, err := d.c.call(ctx, &r.tally, r.rnd, r.start, expectOrder, req)
 	if err != nil {
@@ -171,13 +179,13 @@ func (d *driver) intent(ctx context.Context, r *Result) {
 	if r.Manual {
 		create["capture_method"] = "manual"
 	}
-	it, ok := d.step(ctx, r, expectCreated, request{method: "POST", path: "/payment_intents", key: r.ID + "-create", body: encode(create)})
+	it, ok := d.step(ctx, r, expectCreated, request{method: "POST", path: "/payment_intents", key: r.ID + "-create", body: encode(create), once: r.Abandon})
 	if !ok {
 		return
 	}
 	r.IntentID = it.ID
 	path := "/payment_intents/" + it.ID
-	if it, ok = d.step(ctx, r, expectAccepted, request{method: "PATCH", path: path + "/confirm", key: r.ID + "-confirm", body: []byte("{}")}); !ok {
+	if it, ok = d.step(ctx, r, expectAccepted, request{method: "PATCH", path: path + "/confirm", key: r.ID + "-confirm", body: []byte("{}"), once: r.Abandon}); !ok {
 		return
 	}
 	r.Confirmed = true
@@ -197,7 +205,7 @@ func (d *driver) intent(ctx context.Context, r *Result) {
 	switch it.Status {
 	case "succeeded", "failed", "canceled":
 	case "requires_capture":
-		if it, ok = d.step(ctx, r, expectOK, request{method: "POST", path: path + "/capture", key: r.ID + "-capture", body: []byte("{}")}); !ok {
+		if it, ok = d.step(ctx, r, expectOK, request{method: "POST", path: path + "/capture", key: r.ID + "-capture", body: []byte("{}"), once: r.Abandon}); !ok {
 			return
 		}
 		if it.Status != "succeeded" {
@@ -246,12 +254,14 @@ func (d *driver) refund(ctx context.Context, r *Result) {
 		rf := &r.Refunds[j]
 		rf.Key, rf.Asked = r.ID+"-refund-"+strconv.Itoa(j+1), amount
 		wg.Go(func() {
-			req := request{method: "POST", path: "/refunds", key: rf.Key,
+			req := request{method: "POST", path: "/refunds", key: rf.Key, once: r.Abandon,
 				body: encode(map[string]any{"payment_id": p.PaymentID, "amount": amount, "reason": "requested_by_customer"})}
 			a, v, err := d.c.call(ctx, &rf.tally, rand.New(rand.NewPCG(seeds[j], 0)), r.start+j, expectRefund, req)
 			switch {
 			case err != nil && d.runCtx.Err() != nil:
 				rf.Outcome = OutcomeInterrupted
+			case errors.Is(err, errAbandoned):
+				rf.Outcome = OutcomeAbandoned
 			case err != nil:
 				rf.Outcome = OutcomeUnfinished
 			case v == Refused:
@@ -278,6 +288,10 @@ func (d *driver) refund(ctx context.Context, r *Result) {
 		rf := &r.Refunds[j]
 		r.merge(rf.tally)
 		switch rf.Outcome {
+		case OutcomeAbandoned:
+			if r.Final() {
+				r.Outcome, r.Reason = OutcomeAbandoned, "refund "+rf.Key
+			}
 		case OutcomeUnfinished, OutcomeInterrupted:
 			d.stop(r, fmt.Errorf("%w to refund %s", errNoAnswer, rf.Key))
 		case OutcomeUnexpected:

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -73,6 +75,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 		// finished, so they get a context of their own.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
+		if abandoned(rep.Results) > 0 && cfg.RecoveryWait > 0 && ctx.Err() == nil {
+			awaitRecovery(ctx, db, runPrefix(rep.RunID), cfg.RecoveryWait, stderr)
+		}
 		snap, err := load(cctx, db, runPrefix(rep.RunID), rep.Results)
 		if err != nil {
 			return rep, fmt.Errorf("read MongoDB for the checks: %w", err)
@@ -104,6 +109,7 @@ func plan(cfg Config, runID string) []Result {
 		r.rnd = mrand.New(mrand.NewPCG(cfg.Seed, uint64(i)))
 		r.ID, r.start = runPrefix(runID)+strconv.Itoa(i), i%len(cfg.URLs)
 		r.Kind, r.Amount = KindOrder, 100+r.rnd.Int64N(50000-100+1)
+		r.Abandon = cfg.Abandon > 0 && r.rnd.Float64() < cfg.Abandon
 		if r.rnd.Float64() < cfg.Mix {
 			r.Kind, r.PaymentMethod = KindIntent, "pm_fake_visa"
 			if r.rnd.IntN(10) == 0 {
@@ -203,4 +209,33 @@ func connect(ctx context.Context, uri string) (*mongo.Client, error) {
 		return nil, fmt.Errorf("%w: MongoDB (-mongodb-uri): %w", ErrUnreachable, err)
 	}
 	return mc, nil
+}
+
+// abandoned counts the payments whose client gave up.
+func abandoned(results []Result) int {
+	n := 0
+	for i := range results {
+		if results[i].Outcome == OutcomeAbandoned {
+			n++
+		}
+	}
+	return n
+}
+
+// awaitRecovery waits, at most wait, until no idempotency key of the run is
+// in progress any more: the service's completer has finished what the
+// abandoning clients left. The checks that follow say whether it did.
+func awaitRecovery(ctx context.Context, db *mongo.Database, prefix string, wait time.Duration, stderr io.Writer) {
+	deadline := time.Now().Add(wait)
+	filter := bson.M{"key": bson.M{"$regex": "^" + regexp.QuoteMeta(prefix)}, "status": keyInProgress}
+	for {
+		n, err := db.Collection("idempotencykeys").CountDocuments(ctx, filter)
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) || !sleep(ctx, 500*time.Millisecond) {
+			fmt.Fprintf(stderr, "drill: %d keys still in progress after the recovery wait (%s)\n", n, wait)
+			return
+		}
+	}
 }

@@ -55,6 +55,7 @@ func writeSummary(w io.Writer, rep Report) {
 	row("refunds", "ok %d, refused %d, unexpected %d, unfinished %d, interrupted %d", n["refund_"+RefundOK], n["refund_"+RefundRefused],
 		n["refund_"+OutcomeUnexpected], n["refund_"+OutcomeUnfinished], n["refund_"+OutcomeInterrupted])
 	row("not final", "unfinished %d, interrupted %d, not started %d", n[OutcomeUnfinished], n[OutcomeInterrupted], n[OutcomeNotStarted])
+	row("abandoned", "%d payments, %d refunds (left to the service's completer)", n[OutcomeAbandoned], n["refund_"+OutcomeAbandoned])
 	row("unexpected", "%d", len(total.unexpected))
 	row("attempts", "%d (polls %d)", total.Attempts, total.Polls)
 	row("replays", "%d", total.Replays)
