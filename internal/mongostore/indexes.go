@@ -49,8 +49,23 @@ var indexes = []indexSpec{
 // caller must sweep expired idempotency records itself.
 func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 	ttl = true
+	// On a sharded cluster MongoDB refuses a unique index that is not
+	// prefixed by the shard key (createIndexes and shardCollection fail;
+	// https://www.mongodb.com/docs/manual/tutorial/shard-collection-with-unique-index/),
+	// and the scope index cannot be: it is left out there. Nothing is lost:
+	// a record's _id is derived from the same scope, and two requests of one
+	// scope meet on one _id, which routes to one shard (docs/scaling.md).
+	sharded := false
+	if hello, err := s.isMongos(ctx); err == nil {
+		sharded = hello
+	}
 	listed := map[string][]existingIndex{}
 	for _, spec := range indexes {
+		if sharded && spec.unique {
+			s.log.Info("sharded cluster: the unique scope index is left out; the scope-derived _id keeps keys unique",
+				"collection", spec.coll, "keys", keysString(spec.keys))
+			continue
+		}
 		name := spec.name()
 		have, ok := listed[spec.coll]
 		if !ok {
@@ -215,4 +230,13 @@ func keysString(keys bson.D) string {
 		parts[i] = fmt.Sprintf("%s: %v", k.Key, k.Value)
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// isMongos reports whether the server is a mongos router.
+func (s *Store) isMongos(ctx context.Context) (bool, error) {
+	var hello struct {
+		Msg string `bson:"msg"`
+	}
+	err := s.db.Client().Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello)
+	return hello.Msg == "isdbgrid", err
 }
