@@ -57,3 +57,42 @@ func TestCompleterFinishesAbandonedOrders(t *testing.T) {
 		})
 	}
 }
+
+// TestCompleterFinishesAbandonedIntents kills the process at the intent
+// crash points, where the worker dies holding the job and the confirm may
+// not have answered yet, and never retries the confirm: the intent must
+// still end succeeded with one charge, and the confirm's key completed.
+func TestCompleterFinishesAbandonedIntents(t *testing.T) {
+	t.Parallel()
+	for _, point := range []string{"after_job_claim", "after_charge"} {
+		t.Run(point, func(t *testing.T) {
+			t.Parallel()
+			s, uri := crashServer(t, "server-abandon-intent-"+point, "RECOVERY_AFTER=1s", "COMPLETER_INTERVAL=200ms")
+			created := s.call("POST", "/payment_intents", "pi-abandon", apiKey,
+				`{"amount":2599,"currency":"USD","customer_id":"cus_abandon","payment_method_id":"pm_fake_visa"}`)
+			if created.status != http.StatusCreated {
+				t.Fatalf("create: %v %d %s", created.err, created.status, created.body)
+			}
+			id := created.field(t, "id")
+			s.armCrash(t, point)
+			s.call("PATCH", "/payment_intents/"+id+"/confirm", "confirm-abandon", apiKey, `{}`) // answered or not: never retried
+			if code := s.wait(15 * time.Second); code != 3 {
+				t.Fatalf("exit code %d, want 3", code)
+			}
+			s.restart(t)
+
+			db := connect(t, uri)
+			waitUntil(t, 30*time.Second, "the intent succeeds and the confirm's key completes", func() bool {
+				return count(t, db, "paymentintents", bson.M{"_id": id, "status": "succeeded"}) == 1 &&
+					count(t, db, "idempotencykeys", bson.M{"key": "confirm-abandon", "status": "COMPLETED"}) == 1
+			})
+			if n := count(t, db, "charges", bson.M{}); n != 1 {
+				t.Fatalf("charges = %d, want 1", n)
+			}
+			// The worker deletes its job just after recording the outcome.
+			waitUntil(t, 10*time.Second, "the job leaves the queue", func() bool {
+				return count(t, db, "intentjobs", bson.M{}) == 0
+			})
+		})
+	}
+}
