@@ -19,14 +19,8 @@ func TestCompleterFinishesAbandonedOrders(t *testing.T) {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()
 			s, uri := crashServer(t, "server-abandon-"+point, "RECOVERY_AFTER=1s", "COMPLETER_INTERVAL=200ms")
-			s.armCrash(t, point)
 			body := `{"userId":"abandoned-user","amount":4321,"currency":"EUR"}`
-			if r := s.call("POST", "/orders", "abandoned-key", apiKey, body); r.err == nil {
-				t.Fatalf("request answered %d %s; want the connection to die", r.status, r.body)
-			}
-			if code := s.wait(10 * time.Second); code != 3 {
-				t.Fatalf("exit code %d, want 3", code)
-			}
+			s.crashOn(t, point, "POST", "/orders", "abandoned-key", body)
 			s.restart(t)
 
 			// No retry: the lease (2 s) and RECOVERY_AFTER (1 s) run out,

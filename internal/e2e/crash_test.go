@@ -30,17 +30,8 @@ func TestOrderCrashPoints(t *testing.T) {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()
 			s, uri := crashServer(t, "server-"+point)
-			s.armCrash(t, point)
 			body := `{"userId":"crash-user","amount":1234,"currency":"EUR"}`
-
-			// The request reaches the point and the process dies: no answer.
-			if r := s.call("POST", "/orders", "crash-key", apiKey, body); r.err == nil {
-				t.Fatalf("request answered %d %s; want the connection to die", r.status, r.body)
-			}
-			if code := s.wait(10 * time.Second); code != 3 {
-				t.Fatalf("exit code %d, want 3", code)
-			}
-
+			s.crashOn(t, point, "POST", "/orders", "crash-key", body)
 			s.restart(t)
 			time.Sleep(2100 * time.Millisecond) // let the dead request's lease run out
 			first := s.call("POST", "/orders", "crash-key", apiKey, body)

@@ -250,6 +250,19 @@ func (s *server) armCrash(t *testing.T, point string) {
 	}
 }
 
+// crashOn arms point on s, sends a request that reaches it, and waits for
+// the process to die there without answering (exit code 3).
+func (s *server) crashOn(t *testing.T, point, method, path, key, body string) {
+	t.Helper()
+	s.armCrash(t, point)
+	if r := s.call(method, path, key, apiKey, body); r.err == nil {
+		t.Fatalf("%s %s answered %d %s; want the connection to die at %s", method, path, r.status, r.body, point)
+	}
+	if code := s.wait(10 * time.Second); code != 3 {
+		t.Fatalf("exit code %d, want 3", code)
+	}
+}
+
 // connect opens a driver client on uri for checking invariants.
 func connect(t *testing.T, uri string) *mongo.Database {
 	t.Helper()
