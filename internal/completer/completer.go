@@ -41,6 +41,9 @@ type Config struct {
 	Timeout time.Duration
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Recovered, if set, is called for each request the completer
+	// finished, for metrics.
+	Recovered func()
 }
 
 // Completer finishes abandoned operations.
@@ -113,6 +116,9 @@ func (c *Completer) Once(ctx context.Context) (int, error) {
 			c.cfg.Logger.Warn("completer: abandoned request not finished yet", "record", rec.ID, "status", status)
 		default:
 			done++
+			if c.cfg.Recovered != nil {
+				c.cfg.Recovered()
+			}
 			c.cfg.Logger.Info("completer: finished an abandoned request", "record", rec.ID,
 				"method", rec.Scope.Method, "path", rec.Scope.Path, "resource", rec.ResourceID, "status", status)
 		}

@@ -59,7 +59,8 @@ type Config struct {
 	Idempotency Idempotency
 	Behavior    PaymentBehavior
 	Store       Pinger
-	Faults      Faults // nil: no fault routes, no fault code on any path
+	Faults      Faults          // nil: no fault routes, no fault code on any path
+	Observe     RequestObserver // nil: no request metrics
 
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -89,7 +90,7 @@ func New(cfg Config) http.Handler {
 	// The client IP is the peer's address: X-Forwarded-For is not trusted,
 	// or any client could pick a fresh rate-limit bucket per request.
 	_ = r.SetTrustedProxies(nil)
-	r.Use(requestID(), a.logRequests(), a.recoverPanics())
+	r.Use(requestID(), observeRequests(cfg.Observe), a.logRequests(), a.recoverPanics())
 	if len(cfg.CORSOrigins) > 0 {
 		r.Use(corsFor(cfg.CORSOrigins))
 	}

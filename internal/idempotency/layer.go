@@ -45,7 +45,20 @@ type Config struct {
 	// the request's scope: fault drills crash the process there.
 	AfterClaim     func(Scope)
 	BeforeComplete func(Scope)
+	// Observe, if set, is told the outcome of every claim (one of the
+	// Outcome constants), for metrics.
+	Observe func(outcome string)
 }
+
+// Outcomes of a claim, as Config.Observe reports them.
+const (
+	OutcomeFirst    = "first"    // a new key: the operation runs
+	OutcomeReplay   = "replay"   // the stored response is sent again
+	OutcomeMismatch = "mismatch" // 422: the key was used for another request
+	OutcomeInUse    = "in_use"   // 409: the first request still runs
+	OutcomeTakeover = "takeover" // a dead request's record taken over
+	OutcomeExpired  = "expired"  // a record past its TTL replaced
+)
 
 // Layer runs operations at most once per key.
 type Layer struct {
@@ -95,6 +108,7 @@ func (l *Layer) Do(ctx context.Context, req Request, op Operation) (Result, erro
 			return Result{}, err
 		}
 		if existing == nil {
+			l.observe(OutcomeFirst)
 			return l.run(ctx, rec, op)
 		}
 		// Expiry is checked here and not left to TTL deletion alone: the
@@ -105,6 +119,7 @@ func (l *Layer) Do(ctx context.Context, req Request, op Operation) (Result, erro
 				return Result{}, err
 			}
 			if ok {
+				l.observe(OutcomeExpired)
 				return l.run(ctx, rec, op)
 			}
 			continue
@@ -112,13 +127,16 @@ func (l *Layer) Do(ctx context.Context, req Request, op Operation) (Result, erro
 		// A different request under the same key is refused even while the
 		// first one runs: the client has a bug, and waiting will not fix it.
 		if existing.Fingerprint != req.Fingerprint {
+			l.observe(OutcomeMismatch)
 			return Result{}, &domain.Error{Kind: domain.KindIdempotencyMismatch, Code: CodeKeyReused, Param: "Idempotency-Key",
 				Message: "This Idempotency-Key was already used with a different request. Use a new key for a new request."}
 		}
 		if existing.Status == Completed && existing.Response != nil {
+			l.observe(OutcomeReplay)
 			return Result{Response: *existing.Response, Replayed: true}, nil
 		}
 		if existing.LeaseUntil.After(now) {
+			l.observe(OutcomeInUse)
 			return Result{}, inUse(existing.LeaseUntil.Sub(now))
 		}
 		// The owner's lease ran out: it crashed or hung. Take the record
@@ -130,12 +148,20 @@ func (l *Layer) Do(ctx context.Context, req Request, op Operation) (Result, erro
 		}
 		if ok {
 			l.cfg.Logger.Info("idempotency record taken over", "record", id, "resource", existing.ResourceID)
+			l.observe(OutcomeTakeover)
 			taken := *existing
 			taken.Owner, taken.LeaseUntil = owner, leaseUntil
 			return l.run(ctx, taken, op)
 		}
 	}
+	l.observe(OutcomeInUse)
 	return Result{}, inUse(time.Second)
+}
+
+func (l *Layer) observe(outcome string) {
+	if l.cfg.Observe != nil {
+		l.cfg.Observe(outcome)
+	}
 }
 
 func inUse(wait time.Duration) error {

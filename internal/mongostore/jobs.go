@@ -33,13 +33,40 @@ type jobDoc struct {
 // EnqueueJob queues intentID for processing at at, unless it is queued
 // already: repeating it is harmless.
 func (s *Store) EnqueueJob(ctx context.Context, intentID string, at, now time.Time) error {
-	_, err := s.db.Collection(JobsCollection).UpdateOne(ctx, bson.M{"_id": intentID},
+	res, err := s.db.Collection(JobsCollection).UpdateOne(ctx, bson.M{"_id": intentID},
 		bson.M{"$setOnInsert": bson.M{"availableAt": at, "owner": "", "attempts": 0, "createdAt": now}},
 		options.UpdateOne().SetUpsert(true))
 	if mongo.IsDuplicateKeyError(err) {
 		return nil // a concurrent enqueue of the same intent won
 	}
+	if err == nil && res.UpsertedCount > 0 && s.queued != nil {
+		s.queued()
+	}
 	return translate(err)
+}
+
+// ObserveQueued makes the store call f for each job it queues, and not for
+// an enqueue that found its job there already (a confirm enqueues twice),
+// for metrics. Call it before the store is in use.
+func (s *Store) ObserveQueued(f func()) { s.queued = f }
+
+// OldestJob returns when the oldest pending job was queued, or ok=false if
+// none is pending. There is no index on createdAt: the collection holds
+// pending work only, so sorting it unindexed stays cheap. Metrics call it
+// once per scrape.
+func (s *Store) OldestJob(ctx context.Context) (queuedAt time.Time, ok bool, err error) {
+	var d struct {
+		CreatedAt time.Time `bson:"createdAt"`
+	}
+	err = s.db.Collection(JobsCollection).FindOne(ctx, bson.M{},
+		options.FindOne().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetProjection(bson.M{"createdAt": 1})).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, translate(err)
+	}
+	return d.CreatedAt.UTC(), true, nil
 }
 
 // ClaimJob leases the job that has been available longest.

@@ -64,18 +64,31 @@ type Provider struct {
 	defaults Behavior
 	now      func() time.Time
 	log      *slog.Logger
+	observe  func(string, time.Duration)
 
 	mu       sync.Mutex // guards behavior and rnd
 	behavior Behavior
 	rnd      *rand.Rand
 }
 
-// Options are the provider's injected clock and randomness.
+// Options are the provider's injected clock and randomness, and an
+// optional observer.
 type Options struct {
 	Now    func() time.Time
 	Rand   *rand.Rand
 	Logger *slog.Logger
+	// Observe, if set, is told each charge's outcome (one of the Outcome
+	// constants) and how long it took, for metrics.
+	Observe func(outcome string, elapsed time.Duration)
 }
+
+// Outcomes of a charge, as Options.Observe reports them.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeDeclined  = "declined"
+	OutcomeTimeout   = "timeout" // the drill's timeoutRate hit, whatever the ledger recorded
+	OutcomeError     = "error"   // the ledger failed or the caller gave up
+)
 
 // New returns a provider that acts as defaults until the store says otherwise.
 func New(ledger Ledger, store BehaviorStore, defaults Behavior, opts Options) *Provider {
@@ -99,7 +112,7 @@ func New(ledger Ledger, store BehaviorStore, defaults Behavior, opts Options) *P
 		defaults.TimeoutMs = 2000
 	}
 	return &Provider{ledger: ledger, store: store, defaults: defaults, behavior: defaults,
-		now: opts.Now, rnd: opts.Rand, log: opts.Logger}
+		now: opts.Now, rnd: opts.Rand, log: opts.Logger, observe: opts.Observe}
 }
 
 // Behavior returns the behavior in force on this instance.
@@ -204,6 +217,18 @@ func (p *Provider) AsyncDelay() time.Duration {
 // first outcome, whether that was a success or a decline.
 func (p *Provider) Charge(ctx context.Context, req ChargeRequest) (Charge, error) {
 	d := p.roll(req)
+	if p.observe == nil {
+		return p.charge(ctx, req, d)
+	}
+	// Wall time, not the injected clock: this is a latency.
+	start := time.Now()
+	c, err := p.charge(ctx, req, d)
+	p.observe(chargeOutcome(d, c, err), time.Since(start))
+	return c, err
+}
+
+// charge carries out a charge whose fate d was drawn.
+func (p *Provider) charge(ctx context.Context, req ChargeRequest, d draw) (Charge, error) {
 	if d.timeout {
 		d.delay = time.Duration(d.b.TimeoutMs) * time.Millisecond
 	}
@@ -246,6 +271,18 @@ func (p *Provider) Charge(ctx context.Context, req ChargeRequest) (Charge, error
 		return Charge{}, ErrTimeout
 	}
 	return stored, err
+}
+
+func chargeOutcome(d draw, c Charge, err error) string {
+	switch {
+	case d.timeout:
+		return OutcomeTimeout
+	case err != nil:
+		return OutcomeError
+	case !c.Succeeded:
+		return OutcomeDeclined
+	}
+	return OutcomeSucceeded
 }
 
 var declineMessages = map[string]string{

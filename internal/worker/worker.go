@@ -59,7 +59,19 @@ type Config struct {
 	Logger *slog.Logger
 	// AfterClaim, if set, runs after each claim (fault drills crash here).
 	AfterClaim func()
+	// Observe, if set, is told each event of a job's life on this worker
+	// (one of the Event constants), for metrics.
+	Observe func(event string)
 }
+
+// Events of a job, as Config.Observe reports them. Queueing happens in the
+// store, which reports it there.
+const (
+	EventClaimed  = "claimed"  // leased to this worker
+	EventFinished = "finished" // processed and deleted
+	EventRetried  = "retried"  // released to be tried again later
+	EventDropped  = "dropped"  // deleted unprocessed: its intent was never confirmed
+)
 
 // Worker claims jobs and processes up to Concurrency of them at once.
 type Worker struct {
@@ -130,6 +142,7 @@ func (w *Worker) claim(ctx context.Context, owner string) (*Job, error) {
 	if err != nil || job == nil {
 		return nil, err
 	}
+	w.observe(EventClaimed)
 	if w.cfg.AfterClaim != nil {
 		w.cfg.AfterClaim()
 	}
@@ -147,8 +160,10 @@ func (w *Worker) process(ctx context.Context, owner string, job *Job) error {
 	if err != nil {
 		// Release the job at once so another attempt need not wait out the lease.
 		_, _ = w.q.RescheduleJob(jctx, job.ID, owner, w.cfg.Now().UTC().Add(w.cfg.Poll))
+		w.observe(EventRetried)
 		return err
 	}
+	event := EventFinished
 	switch out {
 	case Done:
 		_, err = w.q.DeleteJob(jctx, job.ID, owner)
@@ -156,9 +171,20 @@ func (w *Worker) process(ctx context.Context, owner string, job *Job) error {
 		if w.cfg.Now().Sub(job.CreatedAt) > w.cfg.Grace {
 			// Its confirm never happened: a retry of the confirm queues it again.
 			_, err = w.q.DeleteJob(jctx, job.ID, owner)
+			event = EventDropped
 		} else {
 			_, err = w.q.RescheduleJob(jctx, job.ID, owner, w.cfg.Now().UTC().Add(w.cfg.Poll))
+			event = EventRetried
 		}
 	}
+	if err == nil {
+		w.observe(event)
+	}
 	return err
+}
+
+func (w *Worker) observe(event string) {
+	if w.cfg.Observe != nil {
+		w.cfg.Observe(event)
+	}
 }
