@@ -26,6 +26,7 @@ import (
 	"github.com/reliabledemo/payments/internal/httpapi"
 	"github.com/reliabledemo/payments/internal/idempotency"
 	"github.com/reliabledemo/payments/internal/intents"
+	"github.com/reliabledemo/payments/internal/metrics"
 	"github.com/reliabledemo/payments/internal/mongostore"
 	"github.com/reliabledemo/payments/internal/orders"
 	"github.com/reliabledemo/payments/internal/provider"
@@ -53,6 +54,9 @@ func main() {
 // run serves until ctx ends, then drains requests, lets the worker finish
 // the jobs in hand and closes the store. internal/e2e runs it as a process.
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// Metrics first: the MongoDB client reports its commands to them.
+	mets := metrics.New()
+
 	// Store: the configured MongoDB, or an embedded server.
 	uri := cfg.MongoURI
 	if cfg.Embedded() {
@@ -70,7 +74,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// the URI says.
 	client, err := mongo.Connect(mongostore.ClientOptions(uri).
 		SetServerSelectionTimeout(cfg.MongoTimeout).
-		SetTimeout(2 * cfg.MongoTimeout))
+		SetTimeout(2 * cfg.MongoTimeout).
+		SetMonitor(mets.CommandMonitor()))
 	if err != nil {
 		return fmt.Errorf("connect to MongoDB: %w", err)
 	}
@@ -90,13 +95,15 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	store.ObserveQueued(mets.JobQueued)
+	mets.WatchJobs(store.OldestJob, nil, time.Second)
 
 	// Services.
 	prov := provider.New(store, store, provider.Behavior{
 		FailureRate: cfg.PaymentFailureRate, MinDelayMs: cfg.PaymentMinDelayMs, MaxDelayMs: cfg.PaymentMaxDelayMs,
 		AsyncDelayMs: int(cfg.AsyncDelay.Milliseconds()), AsyncJitterMs: int(cfg.AsyncJitter.Milliseconds()),
 		IntentFailureRate: cfg.IntentFailureRate,
-	}, provider.Options{Logger: log})
+	}, provider.Options{Logger: log, Observe: mets.Charge})
 	if err := prov.Refresh(ctx); err != nil {
 		return fmt.Errorf("load payment behavior: %w", err)
 	}
@@ -128,6 +135,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	idem := idempotency.New(store.Idempotency(), idempotency.Config{
 		TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease, Logger: log,
 		AfterClaim: apiHook(faults.AfterClaim), BeforeComplete: apiHook(faults.BeforeComplete),
+		Observe: mets.Idempotency,
 	})
 	if !ttl {
 		go idem.Sweep(ctx, cfg.SweepInterval)
@@ -141,7 +149,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// jobs in hand.
 	wrk := worker.New(store, intentSvc, worker.Config{
 		Concurrency: cfg.WorkerConcurrency, Lease: cfg.WorkerLease, Poll: cfg.WorkerPoll,
-		Grace: cfg.WorkerLease, Logger: log, AfterClaim: hook(faults.AfterJobClaim),
+		Grace: cfg.WorkerLease, Logger: log, AfterClaim: hook(faults.AfterJobClaim), Observe: mets.Job,
 	})
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -156,15 +164,22 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		APIKey: cfg.APIKey, AdminAPIKey: cfg.AdminAPIKey,
 		Orders: orderSvc, Intents: intentSvc, Idempotency: idem, Behavior: prov, Store: store,
 		RateLimitRPS: cfg.RateLimitRPS, RateLimitBurst: cfg.RateLimitBurst, CORSOrigins: cfg.CORSOrigins,
-		Faults: faultsAPI, Logger: log,
+		Faults: faultsAPI, Logger: log, Observe: mets.Request,
 	})
 	// Completer: finishes requests whose clients gave up, by sending their
 	// stored copies through the same handler, as a retry would.
 	comp := completer.New(store.Idempotency(), func(ctx context.Context, rec idempotency.Record) (int, error) {
 		return httpapi.Recover(ctx, handler, rec)
-	}, completer.Config{After: cfg.RecoveryAfter, Every: cfg.CompleterInterval, Timeout: cfg.HTTPWriteTimeout, Logger: log})
+	}, completer.Config{After: cfg.RecoveryAfter, Every: cfg.CompleterInterval, Timeout: cfg.HTTPWriteTimeout, Logger: log,
+		Recovered: mets.Recovered})
 	compDone := make(chan struct{})
 	go func() { comp.Run(workCtx); close(compDone) }()
+
+	// Metrics and pprof, on their own listener. A port already taken (by
+	// another instance on this host, say) costs the metrics, not the
+	// service: payments go on, with a warning.
+	metricsSrv := serveMetrics(cfg.MetricsAddr, mets, log)
+	defer metricsSrv.Close()
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
@@ -192,10 +207,27 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Warn("background work did not finish in time; its leases will expire and other instances will take over")
 		}
 	}
+	// Last, so the drain can be watched; a profile still streaming is cut.
+	_ = metricsSrv.Shutdown(sctx)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics starts the metrics listener on addr, unless addr is "off".
+// It returns nil, which shuts down as a no-op, when there is none.
+func serveMetrics(addr string, mets *metrics.Metrics, log *slog.Logger) *metrics.Server {
+	if addr == "off" {
+		return nil
+	}
+	s, err := metrics.Serve(addr, mets.Handler(log), log)
+	if err != nil {
+		log.Warn("metrics listener not started; serving without /metrics and pprof", "addr", addr, "err", err)
+		return nil
+	}
+	log.Info("metrics listening", "addr", s.Addr(), "paths", "/metrics /debug/pprof/")
+	return s
 }
 
 // checkStore logs what the store is (standalone, replica set or sharded;

@@ -46,6 +46,7 @@ func serverEnv(port int, apiKey, adminKey, mongoURI, db, dataDir, mongoAddr stri
 		"PAYMENT_MAX_DELAY_MS=0",
 		"RATE_LIMIT_RPS=0",
 		"FAULTS_ENABLED=false",
+		"METRICS_ADDR=off", // the bench measures the API; a fixed port could be taken
 	}
 }
 

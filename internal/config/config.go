@@ -67,6 +67,10 @@ type Config struct {
 	// responses, for failure drills. Never in production.
 	FaultsEnabled bool
 
+	// MetricsAddr is where /metrics and /debug/pprof listen, never on the
+	// API's port; "off" disables them.
+	MetricsAddr string
+
 	// UnsafeFerretDB lets the service start on an external FerretDB server
 	// whose conditional updates are not atomic (see mongostore.Topology).
 	UnsafeFerretDB bool
@@ -139,6 +143,10 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		HTTPWriteTimeout: p.duration("HTTP_WRITE_TIMEOUT", 75*time.Second),
 		HTTPIdleTimeout:  p.duration("HTTP_IDLE_TIMEOUT", 60*time.Second),
 
+		// Loopback by default: pprof shows the command line and profiles
+		// the process, which is for operators, not the network.
+		MetricsAddr: p.str("METRICS_ADDR", "127.0.0.1:9090"),
+
 		FaultsEnabled:  p.bool("FAULTS_ENABLED", false),
 		UnsafeFerretDB: p.bool("MONGODB_UNSAFE_FERRETDB", false),
 	}
@@ -171,10 +179,23 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 			p.fail("EMBEDDED_MONGO_ADDR", "must be host:port or 'off'")
 		}
 	}
+	if a := c.MetricsAddr; a != "off" && !validListenAddr(a) {
+		p.fail("METRICS_ADDR", fmt.Sprintf("must be host:port (port 0 to 65535; an empty host listens on every interface) or 'off', got %q", a))
+	}
 	if c.PaymentMinDelayMs > c.PaymentMaxDelayMs {
 		p.fail("PAYMENT_MIN_DELAY_MS", "must not exceed PAYMENT_MAX_DELAY_MS")
 	}
 	return c, errors.Join(p.errs...)
+}
+
+// validListenAddr reports whether a is host:port with a numeric port.
+func validListenAddr(a string) bool {
+	_, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 // parser collects every invalid variable, so one start-up names them all.

@@ -167,7 +167,7 @@ func startServer(t *testing.T, name, dir string, env []string) *server {
 	port := freePort(t)
 	env = append([]string{
 		"PORT=" + strconv.Itoa(port), "API_KEY=" + apiKey, "ADMIN_API_KEY=" + adminKey,
-		"LOG_LEVEL=warn", "RATE_LIMIT_RPS=0",
+		"LOG_LEVEL=warn", "RATE_LIMIT_RPS=0", "METRICS_ADDR=127.0.0.1:0", // servers run side by side
 	}, env...)
 	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), env: env, dir: dir}
 	s.proc = start(t, name, binary(t, "server"), nil, env, dir)
