@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +43,9 @@ func main() {
 		os.Exit(2)
 	}
 	level.Set(cfg.LogLevel)
+	// The service's own GC defaults (config.GC), or GOGC and GOMEMLIMIT.
+	debug.SetGCPercent(cfg.GC.Percent)
+	debug.SetMemoryLimit(cfg.GC.MemoryLimit)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

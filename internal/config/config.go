@@ -74,6 +74,9 @@ type Config struct {
 	// UnsafeFerretDB lets the service start on an external FerretDB server
 	// whose conditional updates are not atomic (see mongostore.Topology).
 	UnsafeFerretDB bool
+
+	// GC tunes the garbage collector (GOGC, GOMEMLIMIT); see GC.
+	GC GC
 }
 
 // MinWriteTimeout is the floor of HTTP_WRITE_TIMEOUT: the mock provider may
@@ -149,6 +152,8 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 
 		FaultsEnabled:  p.bool("FAULTS_ENABLED", false),
 		UnsafeFerretDB: p.bool("MONGODB_UNSAFE_FERRETDB", false),
+
+		GC: p.gc(),
 	}
 	// A few leases: long enough that a client retrying with backoff gets
 	// there first, short enough that nothing stays half done for long.
