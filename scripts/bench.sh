@@ -4,7 +4,9 @@
 # (store, stored orders, mode, rps, p50, p99, CPU/req, RSS) for the README.
 #
 # Stores: the embedded one always; MongoDB too when MONGODB_URI is set (the
-# server gets a fresh database there, dropped afterwards).
+# server gets a fresh database there, dropped afterwards). For a FerretDB
+# reached directly, set MONGODB_UNSAFE_FERRETDB=true too: bin/bench passes it
+# to the server, which otherwise refuses a store without atomic updates.
 #
 #   BENCH_N         requests per mode and cell       (default 2000)
 #   BENCH_C         concurrency                      (default 16)
@@ -12,6 +14,9 @@
 #   BENCH_MODES     modes, in the order they run     (default list,raw,unique,replay:
 #                   list first, so it sees exactly the prefilled orders)
 #   BENCH_OUT       where the JSON lines go          (default a temporary file)
+#   BENCH_LABEL     MONGODB_URI's name in the table  (default mongodb)
+#   BENCH_STORES    which stores                     (default "embedded", plus
+#                   "mongodb" when MONGODB_URI is set)
 #   BENCH_BIN / SERVER_BIN                           (default bin/bench, bin/server)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +36,16 @@ done
 
 stores=(embedded)
 [ -n "${MONGODB_URI:-}" ] && stores+=(mongodb)
+if [ -n "${BENCH_STORES:-}" ]; then
+  read -ra stores <<<"$BENCH_STORES"
+  for store in "${stores[@]}"; do
+    case $store in
+      embedded) ;;
+      mongodb) [ -n "${MONGODB_URI:-}" ] || { echo "bench.sh: BENCH_STORES=mongodb needs MONGODB_URI" >&2; exit 2; } ;;
+      *) echo "bench.sh: BENCH_STORES: unknown store $store (embedded, mongodb)" >&2; exit 2 ;;
+    esac
+  done
+fi
 
 failed=0
 interrupted=false
@@ -38,7 +53,9 @@ for store in "${stores[@]}"; do
   $interrupted && break
   for prefill in $prefills; do
     echo "== $store, $prefill stored orders: $modes, n=$n, c=$c" >&2
-    args=(-start-server -server-bin "$server" -prefill "$prefill" -mode "$modes" -n "$n" -c "$c" -json -label "$store")
+    label=$store
+    [ "$store" = mongodb ] && label=${BENCH_LABEL:-mongodb}
+    args=(-start-server -server-bin "$server" -prefill "$prefill" -mode "$modes" -n "$n" -c "$c" -json -label "$label")
     [ "$store" = mongodb ] && args+=(-mongo-uri "$MONGODB_URI")
     "$bench" "${args[@]}" >>"$out"
     rc=$?

@@ -91,6 +91,8 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, options, error) 
 	keep := fs.Bool("keep-behavior", false, "leave the provider's delay and failure rate as they are")
 	group := fs.Int("group", bench.DefaultGroup, "race mode: concurrent requests per key")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
+	unsafeFerretDB := fs.Bool("unsafe-ferretdb", os.Getenv("MONGODB_UNSAFE_FERRETDB") == "true",
+		"with -start-server -mongo-uri: start the server with MONGODB_UNSAFE_FERRETDB=true, so it accepts a FerretDB reached directly (default: true if $MONGODB_UNSAFE_FERRETDB is true)")
 	label := fs.String("label", "", "the store's name in the results (default: embedded, mongodb or external)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per result line, for scripts")
 	fs.StringVar(&o.table, "table", "", "print a markdown table of the -json results in this file ('-' for stdin), and nothing else")
@@ -114,7 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, options, error) 
 	cfg := bench.Config{
 		Modes: modes, Concurrency: *c, N: *n, URL: *url, APIKey: *key, AdminKey: *admin,
 		Prefill: *prefill, PID: *pid, StartServer: *start, ServerBin: *bin, MongoURI: *mongoURI, DB: *db,
-		KeepBehavior: *keep, Group: *group, Timeout: *timeout, Label: *label,
+		KeepBehavior: *keep, Group: *group, Timeout: *timeout, Label: *label, UnsafeFerretDB: *unsafeFerretDB,
 	}
 	return cfg, o, cfg.Validate()
 }

@@ -53,6 +53,10 @@ type Config struct {
 	Group        int           // race mode: requests per key
 	Timeout      time.Duration // per HTTP request
 	Label        string        // the store's name in reports
+	// UnsafeFerretDB starts the server with MONGODB_UNSAFE_FERRETDB=true,
+	// so that it accepts a FerretDB reached directly (-mongo-uri), whose
+	// conditional updates are not atomic. For measurements only.
+	UnsafeFerretDB bool
 }
 
 // Defaults for the command's flags.

@@ -33,7 +33,7 @@ func Run(ctx context.Context, cfg Config, out Output) (results []Result, err err
 			// counts then mean what they say.
 			db = "bench_" + runID
 		}
-		srv, err := startServer(ctx, cfg.ServerBin, cfg.APIKey, cfg.AdminKey, mongoURI, db, cfg.Timeout, out.Log)
+		srv, err := startServer(ctx, cfg.ServerBin, cfg.APIKey, cfg.AdminKey, mongoURI, db, cfg.UnsafeFerretDB, cfg.Timeout, out.Log)
 		if err != nil {
 			return nil, err
 		}

@@ -28,12 +28,13 @@ type server struct {
 // serverEnv is the started server's whole environment: nothing is inherited,
 // and the working directory has no .env, so only these settings apply. The
 // provider has no delay and no failures, and rate limiting is off: the bench
-// is a single client IP.
-func serverEnv(port int, apiKey, adminKey, mongoURI, db, dataDir, mongoAddr string) []string {
+// is a single client IP. unsafeFerretDB lets it start on a FerretDB reached
+// directly.
+func serverEnv(port int, apiKey, adminKey, mongoURI, db, dataDir, mongoAddr string, unsafeFerretDB bool) []string {
 	if mongoURI == "" {
 		mongoURI = "embedded"
 	}
-	return []string{
+	env := []string{
 		"PORT=" + strconv.Itoa(port),
 		"API_KEY=" + apiKey,
 		"ADMIN_API_KEY=" + adminKey,
@@ -48,12 +49,16 @@ func serverEnv(port int, apiKey, adminKey, mongoURI, db, dataDir, mongoAddr stri
 		"FAULTS_ENABLED=false",
 		"METRICS_ADDR=off", // the bench measures the API; a fixed port could be taken
 	}
+	if unsafeFerretDB {
+		env = append(env, "MONGODB_UNSAFE_FERRETDB=true")
+	}
+	return env
 }
 
 // startServer runs bin on free ports and waits until it is healthy. With
 // mongoURI empty it uses its embedded store, listening on a free loopback
 // port so that raw mode and the prefill can reach it.
-func startServer(ctx context.Context, bin, apiKey, adminKey, mongoURI, db string, timeout time.Duration, logw io.Writer) (*server, error) {
+func startServer(ctx context.Context, bin, apiKey, adminKey, mongoURI, db string, unsafeFerretDB bool, timeout time.Duration, logw io.Writer) (*server, error) {
 	if _, err := os.Stat(bin); err != nil {
 		if err := buildServer(ctx, bin, logw); err != nil {
 			return nil, err
@@ -87,7 +92,7 @@ func startServer(ctx context.Context, bin, apiKey, adminKey, mongoURI, db string
 	}
 	cmd := exec.Command(abs)
 	cmd.Dir = dir
-	cmd.Env = serverEnv(port, apiKey, adminKey, mongoURI, db, filepath.Join(dir, "data"), mongoAddr)
+	cmd.Env = serverEnv(port, apiKey, adminKey, mongoURI, db, filepath.Join(dir, "data"), mongoAddr, unsafeFerretDB)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
