@@ -124,7 +124,9 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		PaymentMinDelayMs:  p.int("PAYMENT_MIN_DELAY_MS", 100, 0, 60000),
 		PaymentMaxDelayMs:  p.int("PAYMENT_MAX_DELAY_MS", 300, 0, 60000),
 		BehaviorRefresh:    p.duration("BEHAVIOR_REFRESH", time.Second),
-		SweepInterval:      p.duration("IDEMPOTENCY_SWEEP_INTERVAL", time.Minute),
+		// Expiry is enforced on every claim; the sweep only reclaims space,
+		// and on the embedded store it reads the whole collection.
+		SweepInterval: p.duration("IDEMPOTENCY_SWEEP_INTERVAL", 10*time.Minute),
 
 		AsyncDelay:        p.delay("ASYNC_DELAY", 2000*time.Millisecond),
 		AsyncJitter:       p.delay("ASYNC_JITTER", 3000*time.Millisecond),

@@ -186,11 +186,38 @@ func (i *IdempotencyStore) Abandoned(ctx context.Context, before time.Time, limi
 	return out, nil
 }
 
+// sweepBatch bounds the records one read of the sweep returns.
+const sweepBatch = 500
+
 // DeleteExpired removes expired records; the TTL index does this on MongoDB.
+// It finds them with a read and deletes each by _id, rather than with one
+// deleteMany: on the embedded store the expiresAt filter reads the whole
+// collection, and as a write it would hold the write lock that every
+// request's writes wait for (seconds at 20,000 records). Each delete checks
+// expiresAt again, so a key reused since the read is kept.
 func (i *IdempotencyStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := i.s.idem.DeleteMany(ctx, bson.M{"expiresAt": bson.M{"$lte": now}})
-	if err != nil {
-		return 0, translate(err)
+	var deleted int64
+	for {
+		cur, err := i.s.idem.Find(ctx, bson.M{"expiresAt": bson.M{"$lte": now}},
+			options.Find().SetProjection(bson.M{"_id": 1}).SetLimit(sweepBatch))
+		if err != nil {
+			return deleted, translate(err)
+		}
+		var ids []struct {
+			ID string `bson:"_id"`
+		}
+		if err := cur.All(ctx, &ids); err != nil {
+			return deleted, translate(err)
+		}
+		for _, d := range ids {
+			res, err := i.s.idem.DeleteOne(ctx, bson.M{"_id": d.ID, "expiresAt": bson.M{"$lte": now}})
+			if err != nil {
+				return deleted, translate(err)
+			}
+			deleted += res.DeletedCount
+		}
+		if len(ids) < sweepBatch {
+			return deleted, nil
+		}
 	}
-	return res.DeletedCount, nil
 }
