@@ -176,6 +176,7 @@ func (a *app) do(r request) *httptest.ResponseRecorder {
 	}
 	rec := httptest.NewRecorder()
 	a.handler.ServeHTTP(rec, req)
+	checkContract(a.t, req, r.body, rec)
 	return rec
 }
 

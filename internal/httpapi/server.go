@@ -106,6 +106,7 @@ func New(cfg Config) http.Handler {
 	})
 
 	r.GET("/health", a.health)
+	r.GET("/openapi.yaml", serveSpec)
 
 	api := r.Group("/", requireKey(cfg.APIKey, "api"))
 	api.POST("/orders", a.createOrder)
