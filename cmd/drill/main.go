@@ -27,7 +27,7 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseFlags(args, stderr)
+	cfg, reportPath, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -46,20 +46,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 
 	rep, err := drill.Run(ctx, cfg, stdout, stderr)
+	code := 0
 	switch {
 	case err != nil:
 		fmt.Fprintln(stderr, "drill:", err)
-		return 2
+		code = 2
 	case len(rep.Violations) > 0:
-		return 1
+		code = 1
 	case rep.Interrupted:
-		return 130
+		code = 130
 	}
-	return 0
+	// A run that failed after sending payments still gets its report: that
+	// is when one is most needed. The exit status stays the run's.
+	if reportPath != "" && (err == nil || len(rep.Results) > 0) {
+		if err := writeReport(reportPath, rep, cfg, code); err != nil {
+			fmt.Fprintln(stderr, "drill: -report:", err)
+		} else {
+			fmt.Fprintln(stderr, "drill: report written to", reportPath)
+		}
+	}
+	return code
 }
 
-// parseFlags reads the flags into a validated Config.
-func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
+// writeReport writes the HTML report of rep to path.
+func writeReport(path string, rep drill.Report, cfg drill.Config, code int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := drill.WriteReport(f, rep, cfg, code); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// parseFlags reads the flags into a validated Config, and the path of the
+// HTML report ("": none).
+func parseFlags(args []string, stderr io.Writer) (drill.Config, string, error) {
 	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	apiKey := os.Getenv("API_KEY")
@@ -80,16 +104,17 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
 	seed := fs.Uint64("seed", 0, "seed of the run's random choices; 0: a random one (printed in the summary)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	abandon := fs.Float64("abandon", 0, "share of clients, 0..1, that send each write once and give up without a final answer")
+	report := fs.String("report", "", "write an HTML report of the run (charts, summary, checks) to this file")
 	recoveryWait := fs.Duration("recovery-wait", 2*time.Minute, "with -abandon: how long to wait for the service's completer to finish what they left, before checking")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: drill [flags]\n\nSends payments with retries, then checks invariants in MongoDB.\nExit status: 0 ok, 1 violations, 2 usage or unreachable, 130 interrupted.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return drill.Config{}, err
+		return drill.Config{}, "", err
 	}
 	if fs.NArg() > 0 {
-		return drill.Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return drill.Config{}, "", fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	cfg := drill.Config{
 		URLs: drill.ParseURLs(*urls), N: *n, For: *runFor, Concurrency: *c, Mix: *mix,
@@ -100,7 +125,7 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = rand.Uint64()
 	}
-	return cfg, cfg.Validate()
+	return cfg, *report, cfg.Validate()
 }
 
 // isTerminal reports whether f is a character device: a bar of carriage

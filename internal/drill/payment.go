@@ -61,7 +61,8 @@ type Result struct {
 
 	tally
 	rnd   *rand.Rand
-	start int // index of the first base URL to try
+	start int           // index of the first base URL to try
+	done  time.Duration // when it ended, from the start of the run
 }
 
 // RefundResult is one refund request of an intent.

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -61,6 +60,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 	}
 
 	t0 := time.Now()
+	c.t0 = t0
 	rep.Results = plan(cfg, rep.RunID)
 	d := &driver{c: c, refunds: cfg.Refunds, runCtx: ctx}
 	// Payments never started because -for ran out are not part of the run.
@@ -127,10 +127,9 @@ func plan(cfg Config, runID string) []Result {
 // how many payments it started, or all of them if ctx ended: those are
 // reported as interrupted or not started.
 func (d *driver) drive(ctx context.Context, cfg Config, results []Result, stderr io.Writer) int {
-	var done atomic.Int64
+	var bar *progress
 	if cfg.Progress {
-		stop := startProgress(stderr, len(results), done.Load)
-		defer stop()
+		bar = newProgress(stderr, len(results))
 	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -145,7 +144,8 @@ func (d *driver) drive(ctx context.Context, cfg Config, results []Result, stderr
 					d.intent(pctx, r)
 				}
 				cancel()
-				done.Add(1)
+				r.done = time.Since(d.c.t0)
+				bar.done()
 			}
 		})
 	}
@@ -169,6 +169,7 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	bar.stop(started, ctx.Err() != nil)
 	return started
 }
 

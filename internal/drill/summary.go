@@ -5,8 +5,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 )
@@ -22,8 +20,21 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
+// summaryRow is one line of the summary: a name and what it counts.
+type summaryRow struct{ Name, Value string }
+
 // writeSummary prints the run's numbers as a table.
 func writeSummary(w io.Writer, rep Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range summarize(rep) {
+		fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.Value)
+	}
+	_ = tw.Flush()
+}
+
+// summarize computes the run's numbers, for the printed summary and the
+// report alike, so that the two never disagree.
+func summarize(rep Report) []summaryRow {
 	var total tally
 	n := map[string]int{}
 	kinds := map[Kind]int{}
@@ -38,14 +49,17 @@ func writeSummary(w io.Writer, rep Report) {
 			n["refund_"+rf.Outcome]++
 		}
 	}
-	lat := slices.Clone(total.latencies)
+	lat := make([]time.Duration, len(total.attempts))
+	for i, a := range total.attempts {
+		lat[i] = a.Latency
+	}
 	slices.Sort(lat)
 	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
 	finished := len(rep.Results) - n[OutcomeNotStarted] - n[OutcomeUnfinished] - n[OutcomeInterrupted]
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var rows []summaryRow
 	row := func(name, format string, args ...any) {
-		fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{name}, args...)...)
+		rows = append(rows, summaryRow{name, fmt.Sprintf(format, args...)})
 	}
 	row("run", "%s (seed %d)", rep.RunID, rep.Seed)
 	row("payments", "%d sent (orders %d, intents %d), %d final, in %s", kinds[KindOrder]+kinds[KindIntent],
@@ -66,7 +80,7 @@ func writeSummary(w io.Writer, rep Report) {
 	row("dropped", "%d", total.Dropped)
 	row("latency", "p50 %s, p90 %s, p99 %s, max %s", ms(Percentile(lat, 50)), ms(Percentile(lat, 90)),
 		ms(Percentile(lat, 99)), ms(Percentile(lat, 100)))
-	_ = tw.Flush()
+	return rows
 }
 
 // writeVerdict prints the violations and the last line.
@@ -95,43 +109,5 @@ func writeVerdict(w io.Writer, rep Report) {
 		fmt.Fprintf(w, "INTERRUPTED: 0 violations among the %d of %d payments that were final\n", final, len(rep.Results))
 	default:
 		fmt.Fprintln(w, "OK: 0 violations")
-	}
-}
-
-// progressWidth is the bar's width in characters.
-const progressWidth = 30
-
-// renderBar draws "[#####     ] 120/200".
-func renderBar(done, total, width int) string {
-	filled := 0
-	if total > 0 {
-		filled = min(width, done*width/total)
-	}
-	return fmt.Sprintf("[%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, total)
-}
-
-// startProgress redraws the bar on w ten times a second until stop is
-// called, which draws it one last time and ends the line.
-func startProgress(w io.Writer, total int, done func() int64) (stop func()) {
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	draw := func() { fmt.Fprintf(w, "\r%s", renderBar(int(done()), total, progressWidth)) }
-	wg.Go(func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				draw()
-			}
-		}
-	})
-	return func() {
-		close(quit)
-		wg.Wait()
-		draw()
-		fmt.Fprintln(w)
 	}
 }

@@ -45,24 +45,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestRenderBar(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		done, total int
-		want        string
-	}{
-		{0, 200, "[          ] 0/200"},
-		{120, 200, "[######    ] 120/200"},
-		{200, 200, "[##########] 200/200"},
-		{0, 0, "[          ] 0/0"},
-	}
-	for _, tt := range tests {
-		if got := renderBar(tt.done, tt.total, 10); got != tt.want {
-			t.Errorf("renderBar(%d, %d) = %q, want %q", tt.done, tt.total, got, tt.want)
-		}
-	}
-}
-
 func TestRefundPlan(t *testing.T) {
 	t.Parallel()
 	rnd := rand.New(rand.NewPCG(5, 6))
