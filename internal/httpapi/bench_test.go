@@ -91,26 +91,7 @@ func BenchmarkCreateOrder(b *testing.B) {
 		}
 		return nil
 	}
-	b.Run("serial", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := create(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetParallelism(8)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := create(); err != nil {
-					b.Error(err) // Fatal may not be called from these goroutines
-					return
-				}
-			}
-		})
-	})
+	serialAndParallel(b, create)
 }
 
 // BenchmarkReplayOrder measures retries of a completed request: one read of
@@ -127,10 +108,16 @@ func BenchmarkReplayOrder(b *testing.B) {
 		}
 		return nil
 	}
+	serialAndParallel(b, replay)
+}
+
+// serialAndParallel runs one request as a serial and as a parallel
+// sub-benchmark.
+func serialAndParallel(b *testing.B, request func() error) {
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := replay(); err != nil {
+			if err := request(); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -140,7 +127,7 @@ func BenchmarkReplayOrder(b *testing.B) {
 		b.SetParallelism(8)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := replay(); err != nil {
+				if err := request(); err != nil {
 					b.Error(err) // Fatal may not be called from these goroutines
 					return
 				}
