@@ -332,7 +332,8 @@ func TestReportInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+path).Output()
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+		"--no-first-run", "--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+path).Output()
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
 	}
