@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/reliabledemo/payments/internal/latency"
 )
 
 // Result is what one mode measured. Numbers the run could not know (the
@@ -59,17 +61,6 @@ func judge(m Mode, r *Result) {
 	}
 }
 
-// Percentile returns the p-th percentile (0 < p ≤ 100) of sorted durations by
-// the nearest-rank method, so it is always one of the samples; 0 when there
-// are none.
-func Percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
-}
-
 // sample is one request's outcome.
 type sample struct {
 	lat      time.Duration
@@ -104,8 +95,8 @@ func summarize(mode string, samples []sample, elapsed time.Duration) Result {
 	if elapsed > 0 {
 		r.RPS = float64(len(samples)) / elapsed.Seconds()
 	}
-	r.P50Ms, r.P95Ms, r.P99Ms = ms(Percentile(lat, 50)), ms(Percentile(lat, 95)), ms(Percentile(lat, 99))
-	r.MaxMs = ms(Percentile(lat, 100))
+	r.P50Ms, r.P95Ms, r.P99Ms = ms(latency.Percentile(lat, 50)), ms(latency.Percentile(lat, 95)), ms(latency.Percentile(lat, 99))
+	r.MaxMs = ms(latency.Percentile(lat, 100))
 	return r
 }
 

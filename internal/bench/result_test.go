@@ -9,46 +9,6 @@ import (
 	"time"
 )
 
-func TestPercentile(t *testing.T) {
-	t.Parallel()
-	ms := func(v ...int) []time.Duration {
-		out := make([]time.Duration, len(v))
-		for i, x := range v {
-			out[i] = time.Duration(x) * time.Millisecond
-		}
-		return out
-	}
-	hundred := make([]time.Duration, 100)
-	for i := range hundred {
-		hundred[i] = time.Duration(i+1) * time.Millisecond
-	}
-	tests := []struct {
-		name   string
-		sorted []time.Duration
-		p      float64
-		want   time.Duration
-	}{
-		{"empty", nil, 50, 0},
-		{"one sample is every percentile", ms(7), 99, 7 * time.Millisecond},
-		{"p50 of two is the first", ms(1, 2), 50, time.Millisecond},
-		{"p50 of 1..100", hundred, 50, 50 * time.Millisecond},
-		{"p95 of 1..100", hundred, 95, 95 * time.Millisecond},
-		{"p99 of 1..100", hundred, 99, 99 * time.Millisecond},
-		{"p100 is the max", hundred, 100, 100 * time.Millisecond},
-		{"tiny p is the min", hundred, 0.001, time.Millisecond},
-		{"nearest rank rounds up", ms(1, 2, 3), 50, 2 * time.Millisecond},
-		{"p99 of ten is the max", ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 99, 10 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := Percentile(tt.sorted, tt.p); got != tt.want {
-				t.Fatalf("Percentile(p%g) = %v, want %v", tt.p, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestSummarize(t *testing.T) {
 	t.Parallel()
 	samples := []sample{

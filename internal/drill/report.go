@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/reliabledemo/payments/internal/latency"
 )
 
 //go:embed report.html.tmpl
@@ -217,7 +219,7 @@ func timeCharts(rep Report) []chart {
 		for i, p := range pcts {
 			values[i][s] = math.NaN()
 			if len(ls) > 0 {
-				values[i][s] = float64(Percentile(ls, p)) / float64(time.Millisecond)
+				values[i][s] = float64(latency.Percentile(ls, p)) / float64(time.Millisecond)
 			}
 		}
 	}

@@ -3,22 +3,12 @@ package drill
 import (
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"text/tabwriter"
 	"time"
-)
 
-// Percentile returns the p-th percentile (0 < p ≤ 100) of sorted durations
-// by the nearest-rank method, so it is always one of the samples; 0 when
-// there are none.
-func Percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
-}
+	"github.com/reliabledemo/payments/internal/latency"
+)
 
 // summaryRow is one line of the summary: a name and what it counts.
 type summaryRow struct{ Name, Value string }
@@ -78,8 +68,8 @@ func summarize(rep Report) []summaryRow {
 	row("429 rate limited", "%d", total.RateLimited)
 	row("5xx", "%d", total.ServerErrors)
 	row("dropped", "%d", total.Dropped)
-	row("latency", "p50 %s, p90 %s, p99 %s, max %s", ms(Percentile(lat, 50)), ms(Percentile(lat, 90)),
-		ms(Percentile(lat, 99)), ms(Percentile(lat, 100)))
+	row("latency", "p50 %s, p90 %s, p99 %s, max %s", ms(latency.Percentile(lat, 50)), ms(latency.Percentile(lat, 90)),
+		ms(latency.Percentile(lat, 99)), ms(latency.Percentile(lat, 100)))
 	return rows
 }
 
