@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/reliabledemo/payments/internal/domain"
@@ -219,36 +220,42 @@ func (l *Layer) runAlive(ctx context.Context, rec Record, op Operation) (Respons
 // stop is called, so that a slow request is never taken over while it
 // runs: only a request that died stops extending its lease. stop returns
 // once no extension is in flight, so none lands after the completion.
+//
+// It is a timer, not a goroutine with a ticker: most requests end long
+// before their first beat, and then the heartbeat cost them one timer.
 func (l *Layer) heartbeat(ctx context.Context, id, owner string) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(l.cfg.Heartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			now := l.cfg.Now().UTC()
-			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Heartbeat)
-			ok, err := l.store.Extend(hctx, id, owner, now.Add(l.cfg.Lease), now)
-			cancel()
-			if err != nil {
-				// The next beat tries again; the lease has two more beats
-				// of slack.
-				l.cfg.Logger.Warn("idempotency lease not extended", "record", id, "err", err)
-				continue
-			}
-			if !ok {
-				l.cfg.Logger.Warn("idempotency record lost while its request still runs", "record", id)
-				return
-			}
+	var mu sync.Mutex // held by a beat while it writes; stop waits for it
+	stopped := false
+	var t *time.Timer
+	mu.Lock() // a beat reads t: let it wait until t is set
+	defer mu.Unlock()
+	t = time.AfterFunc(l.cfg.Heartbeat, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
-	}()
-	return func() { close(done); <-finished }
+		now := l.cfg.Now().UTC()
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Heartbeat)
+		ok, err := l.store.Extend(hctx, id, owner, now.Add(l.cfg.Lease), now)
+		cancel()
+		switch {
+		case err != nil:
+			// The next beat tries again; the lease has two more beats of
+			// slack.
+			l.cfg.Logger.Warn("idempotency lease not extended", "record", id, "err", err)
+		case !ok:
+			l.cfg.Logger.Warn("idempotency record lost while its request still runs", "record", id)
+			return
+		}
+		t.Reset(l.cfg.Heartbeat)
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
+	}
 }
 
 func call(f func(Scope), s Scope) {
