@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,12 +16,12 @@ import (
 	"github.com/reliabledemo/payments/internal/testmongo"
 )
 
-// commandCounter counts the commands the service sends, leaving out the
+// commandCounter records the commands the service sends, leaving out the
 // driver's own connection housekeeping.
 type commandCounter struct {
-	mu    sync.Mutex
-	on    atomic.Bool
-	names []string
+	mu   sync.Mutex
+	on   atomic.Bool
+	cmds []bson.Raw
 }
 
 func (c *commandCounter) monitor() *event.CommandMonitor {
@@ -31,23 +32,32 @@ func (c *commandCounter) monitor() *event.CommandMonitor {
 		}
 		if c.on.Load() {
 			c.mu.Lock()
-			c.names = append(c.names, e.CommandName)
+			c.cmds = append(c.cmds, slices.Clone(e.Command))
 			c.mu.Unlock()
 		}
 	}}
 }
 
-// measure returns the commands f sent.
-func (c *commandCounter) measure(f func()) []string {
+// record returns the commands f sent.
+func (c *commandCounter) record(f func()) []bson.Raw {
 	c.mu.Lock()
-	c.names = nil
+	c.cmds = nil
 	c.mu.Unlock()
 	c.on.Store(true)
 	f()
 	c.on.Store(false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]string(nil), c.names...)
+	return slices.Clone(c.cmds)
+}
+
+// measure returns the names of the commands f sent.
+func (c *commandCounter) measure(f func()) []string {
+	var names []string
+	for _, cmd := range c.record(f) {
+		names = append(names, cmd.Index(0).Key())
+	}
+	return names
 }
 
 func TestCommandBudget(t *testing.T) {

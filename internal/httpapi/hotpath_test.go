@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/reliabledemo/payments/internal/orders"
@@ -35,34 +32,6 @@ var shardKeys = map[string]string{
 // deliberately not keyed: the job claim looks for any due job, in a
 // collection that holds only pending work.
 var untargeted = map[string]bool{"findAndModify intentjobs": true}
-
-// commandLog keeps every command the service sends, with its filters.
-type commandLog struct {
-	mu   sync.Mutex
-	on   bool
-	cmds []bson.Raw
-}
-
-func (l *commandLog) monitor() *event.CommandMonitor {
-	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.on {
-			l.cmds = append(l.cmds, slices.Clone(e.Command))
-		}
-	}}
-}
-
-func (l *commandLog) record(f func()) []bson.Raw {
-	l.mu.Lock()
-	l.on, l.cmds = true, nil
-	l.mu.Unlock()
-	f()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.on = false
-	return l.cmds
-}
 
 // filtersOf returns a command's name, collection and filters; inserts have
 // none (their documents carry the key).
@@ -103,7 +72,7 @@ func keyedBy(filter bson.Raw, field string) bool {
 // stored, and stays on one shard.
 func TestHotPathCommandsAreKeyed(t *testing.T) {
 	t.Parallel()
-	log := &commandLog{}
+	log := &commandCounter{}
 	db := testmongo.OpenWith(t, options.Client().SetMonitor(log.monitor()))
 	crashed := &crash{}
 	a := newApp(t, appOptions{db: db, lease: 30 * time.Second, hooks: orders.Hooks{AfterCharge: crashed.hit}})

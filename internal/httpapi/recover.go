@@ -18,7 +18,7 @@ type recoveryKey struct{}
 
 // isRecovery reports whether the request is the completer's.
 func isRecovery(c *gin.Context) bool {
-	_, ok := c.Request.Context().Value(recoveryKey{}).(string)
+	_, ok := recoveryPrincipal(c)
 	return ok
 }
 

@@ -55,10 +55,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 	// and the scope index cannot be: it is left out there. Nothing is lost:
 	// a record's _id is derived from the same scope, and two requests of one
 	// scope meet on one _id, which routes to one shard (docs/scaling.md).
-	sharded := false
-	if hello, err := s.isMongos(ctx); err == nil {
-		sharded = hello
-	}
+	// A hello that fails leaves the index in: creating it then says why.
+	hello, _ := s.hello(ctx)
+	sharded := hello.mongos()
 	listed := map[string][]existingIndex{}
 	for _, spec := range indexes {
 		if sharded && spec.unique {
@@ -230,13 +229,4 @@ func keysString(keys bson.D) string {
 		parts[i] = fmt.Sprintf("%s: %v", k.Key, k.Value)
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
-}
-
-// isMongos reports whether the server is a mongos router.
-func (s *Store) isMongos(ctx context.Context) (bool, error) {
-	var hello struct {
-		Msg string `bson:"msg"`
-	}
-	err := s.db.Client().Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello)
-	return hello.Msg == "isdbgrid", err
 }

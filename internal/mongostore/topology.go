@@ -43,18 +43,13 @@ type Topology struct {
 func (s *Store) Topology(ctx context.Context) (Topology, error) {
 	admin := s.db.Client().Database("admin")
 
-	// hello: a mongos says msg "isdbgrid"; a replica-set member names its set.
-	// https://www.mongodb.com/docs/manual/reference/command/hello/
-	var hello struct {
-		Msg     string `bson:"msg"`
-		SetName string `bson:"setName"`
-	}
-	if err := admin.RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
-		return Topology{}, fmt.Errorf("hello: %w", translate(err))
+	hello, err := s.hello(ctx)
+	if err != nil {
+		return Topology{}, err
 	}
 	t := Topology{Kind: Standalone, SetName: hello.SetName}
 	switch {
-	case hello.Msg == "isdbgrid":
+	case hello.mongos():
 		t.Kind = Sharded
 	case hello.SetName != "":
 		t.Kind = ReplicaSet
@@ -116,4 +111,23 @@ func (t Topology) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("ferretdb", t.FerretDB), slog.Bool("writes_serialised", t.WritesSerialised))
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// helloReply is the part of hello's answer that tells a deployment's kind:
+// a mongos says msg "isdbgrid"; a replica-set member names its set.
+// https://www.mongodb.com/docs/manual/reference/command/hello/
+type helloReply struct {
+	Msg     string `bson:"msg"`
+	SetName string `bson:"setName"`
+}
+
+func (h helloReply) mongos() bool { return h.Msg == "isdbgrid" }
+
+// hello asks the server what it is.
+func (s *Store) hello(ctx context.Context) (helloReply, error) {
+	var h helloReply
+	if err := s.db.Client().Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&h); err != nil {
+		return h, fmt.Errorf("hello: %w", translate(err))
+	}
+	return h, nil
 }
