@@ -114,6 +114,64 @@ type Intent struct {
 	RefundIDs     []string // refunds applied to the payment
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	// Sequence counts the intent's changes of status, from 1 at creation.
+	Sequence int64
+	// Events are the events of those changes, oldest first, each written
+	// with its change in one update. Whoever finds the intent after a crash
+	// can record any of them that the crash lost: the snapshot a later
+	// change overwrote is still here.
+	Events []Event
+}
+
+// NewIntentAt is the intent in as created at now by req: its first change.
+func NewIntentAt(it Intent, now time.Time, req *RequestRef) Intent {
+	it.Status, it.CreatedAt, it.UpdatedAt, it.Sequence, it.Events = IntentRequiresConfirmation, now, now, 1, nil
+	it.Events = []Event{IntentEvent(it, req)}
+	return it
+}
+
+// Next is the intent after action a, writing ch, at now, by req (nil for
+// the worker): the new status and fields, the next sequence, and that
+// change's event appended. The store writes it whole, on the condition that
+// the intent is still in it.Status; no change other than a transition moves
+// an intent out of a status, so nothing else can have changed in between.
+func (it Intent) Next(a Action, ch IntentChange, now time.Time, req *RequestRef) Intent {
+	next := it
+	next.Status, next.UpdatedAt, next.Sequence = Transitions[a].To, now, it.Sequence+1
+	if ch.RequestID != "" {
+		next.LastRequestID = ch.RequestID
+	}
+	if ch.PaymentMethodID != nil {
+		next.PaymentMethodID = *ch.PaymentMethodID
+	}
+	if ch.ForceFailure != nil {
+		next.ForceFailure = *ch.ForceFailure
+	}
+	if ch.LastPaymentError != nil {
+		e := *ch.LastPaymentError
+		next.LastPaymentError = &e
+	}
+	if ch.CancellationReason != nil {
+		next.CancellationReason = *ch.CancellationReason
+	}
+	if ch.AmountReceived != nil {
+		next.AmountReceived = *ch.AmountReceived
+	}
+	if ch.Payment != nil {
+		p := *ch.Payment
+		next.Payment = &p
+	}
+	next.Events = append(append([]Event(nil), it.Events...), IntentEvent(next, req))
+	return next
+}
+
+// LastEvent is the event of the intent's latest change, if recorded with it.
+func (it Intent) LastEvent() (Event, bool) {
+	if n := len(it.Events); n > 0 && it.Events[n-1].Sequence == it.Sequence {
+		return it.Events[n-1], true
+	}
+	return Event{}, false
 }
 
 // PaymentStatus is the state of an intent's payment.

@@ -47,9 +47,19 @@ type Refund struct {
 	IntentID  string
 	Amount    int64
 	Reason    RefundReason
-	Status    string // succeeded
+	Status    string // RefundPending, RefundSucceeded or RefundFailed
 	CreatedAt time.Time
+	UpdatedAt time.Time // when it succeeded or failed; CreatedAt while pending
 }
+
+// Refund statuses. A refund is recorded pending with its amount, then
+// succeeds once the amount is taken off the payment, or fails when the
+// payment no longer has that much left to refund.
+const (
+	RefundPending   = "pending"
+	RefundSucceeded = "succeeded"
+	RefundFailed    = "failed"
+)
 
 // Refund errors, reused by tests.
 const (

@@ -4,55 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/view"
 )
 
-type paymentErrorJSON struct {
-	Type    string `json:"type"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type (
+	paymentErrorJSON = view.PaymentError
+	intentJSON       = view.Intent
+)
 
-type intentJSON struct {
-	ID                 string            `json:"id"`
-	Object             string            `json:"object"`
-	Status             string            `json:"status"`
-	Amount             int64             `json:"amount"`
-	AmountReceived     int64             `json:"amount_received"`
-	Currency           string            `json:"currency"`
-	CustomerID         string            `json:"customer_id"`
-	PaymentMethodID    string            `json:"payment_method_id"`
-	CaptureMethod      string            `json:"capture_method"`
-	ClientSecret       string            `json:"client_secret"`
-	Metadata           map[string]string `json:"metadata"`
-	LastPaymentError   *paymentErrorJSON `json:"last_payment_error"`
-	CancellationReason *string           `json:"cancellation_reason"`
-	CreatedAt          time.Time         `json:"created_at"`
-	UpdatedAt          time.Time         `json:"updated_at"`
-}
-
-func toIntentJSON(it domain.Intent) intentJSON {
-	j := intentJSON{
-		ID: it.ID, Object: "payment_intent", Status: string(it.Status), Amount: it.Amount, AmountReceived: it.AmountReceived,
-		Currency: it.Currency, CustomerID: it.CustomerID, PaymentMethodID: it.PaymentMethodID,
-		CaptureMethod: string(it.CaptureMethod), ClientSecret: it.ClientSecret, Metadata: it.Metadata,
-		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
-	}
-	if j.Metadata == nil {
-		j.Metadata = map[string]string{}
-	}
-	if e := it.LastPaymentError; e != nil {
-		j.LastPaymentError = &paymentErrorJSON{Type: e.Type, Code: e.Code, Message: e.Message}
-	}
-	if it.Status == domain.IntentCanceled && it.CancellationReason != "" {
-		j.CancellationReason = &it.CancellationReason
-	}
-	return j
-}
+func toIntentJSON(it domain.Intent) intentJSON { return view.FromIntent(it) }
 
 func decodeNewIntent(o object) (domain.NewIntent, error) {
 	var in domain.NewIntent

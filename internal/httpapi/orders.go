@@ -4,40 +4,20 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/view"
 )
 
-type paymentJSON struct {
-	Provider  string    `json:"provider"`
-	PaymentID string    `json:"paymentId"`
-	Amount    int64     `json:"amount"`
-	Currency  string    `json:"currency"`
-	ChargedAt time.Time `json:"chargedAt"`
-}
+// The response shapes live in internal/view, shared with webhook bodies.
+type (
+	paymentJSON = view.Payment
+	orderJSON   = view.Order
+)
 
-type orderJSON struct {
-	ID        string       `json:"id"`
-	UserID    string       `json:"userId"`
-	Amount    int64        `json:"amount"`
-	Currency  string       `json:"currency"`
-	Status    string       `json:"status"`
-	Payment   *paymentJSON `json:"payment"`
-	CreatedAt time.Time    `json:"createdAt"`
-	UpdatedAt time.Time    `json:"updatedAt"`
-}
-
-func toOrderJSON(o domain.Order) orderJSON {
-	j := orderJSON{ID: o.ID, UserID: o.UserID, Amount: o.Amount, Currency: o.Currency,
-		Status: string(o.Status), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
-	if p := o.Payment; p != nil {
-		j.Payment = &paymentJSON{Provider: p.Provider, PaymentID: p.PaymentID, Amount: p.Amount, Currency: p.Currency, ChargedAt: p.ChargedAt}
-	}
-	return j
-}
+func toOrderJSON(o domain.Order) orderJSON { return view.FromOrder(o) }
 
 // paymentFailedJSON is the 502 body: the error format plus the order, so
 // the client sees both why and what was recorded.

@@ -3,11 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/view"
 )
 
 type paymentRecordJSON struct {
@@ -22,18 +22,9 @@ type paymentRecordJSON struct {
 	ReceiptURL      string `json:"receipt_url"`
 }
 
-type refundJSON struct {
-	ID        string    `json:"id"`
-	PaymentID string    `json:"payment_id"`
-	Amount    int64     `json:"amount"`
-	Reason    string    `json:"reason"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-}
+type refundJSON = view.Refund
 
-func toRefundJSON(r domain.Refund) refundJSON {
-	return refundJSON{ID: r.ID, PaymentID: r.PaymentID, Amount: r.Amount, Reason: string(r.Reason), Status: r.Status, CreatedAt: r.CreatedAt}
-}
+func toRefundJSON(r domain.Refund) refundJSON { return view.FromRefund(r) }
 
 func (a *api) getPayment(c *gin.Context) {
 	it, err := a.cfg.Intents.GetPayment(c.Request.Context(), c.Param("intentId"))
