@@ -367,7 +367,7 @@ func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRef
 	switch {
 	case err == nil: // an earlier attempt recorded it
 		if err := s.recordRefund(ctx, r); err != nil || r.Status != domain.RefundPending {
-			return r, errors.Join(err, refundFailed(r))
+			return r, errors.Join(err, s.refundFailed(ctx, r))
 		}
 	case errors.Is(err, domain.ErrNotFound):
 		it, err := s.store.GetIntent(ctx, intentID)
@@ -395,7 +395,7 @@ func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRef
 				return r, err
 			}
 			if r.Status != domain.RefundPending {
-				return r, errors.Join(s.recordRefund(ctx, r), refundFailed(r))
+				return r, errors.Join(s.recordRefund(ctx, r), s.refundFailed(ctx, r))
 			}
 		}
 		// Its refund.created event is recorded with the outcome's, in one
@@ -431,7 +431,7 @@ func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRef
 	if r.Status == domain.RefundFailed && applyErr != nil {
 		return r, applyErr
 	}
-	return r, refundFailed(r)
+	return r, s.refundFailed(ctx, r)
 }
 
 // recordRefund records the events of r's changes so far.
@@ -439,11 +439,19 @@ func (s *Service) recordRefund(ctx context.Context, r domain.Refund) error {
 	return s.events.Record(ctx, domain.RefundEvents(r, domain.RequestFrom(ctx))...)
 }
 
-// refundFailed is the error of a failed refund, nil for any other: the
-// payment's balance no longer covered it.
-func refundFailed(r domain.Refund) error {
+// refundFailed is the error of a failed refund, nil for any other: why
+// the payment's balance does not cover it. An attempt that finds the refund
+// failed by an earlier one answers as that one did.
+func (s *Service) refundFailed(ctx context.Context, r domain.Refund) error {
 	if r.Status != domain.RefundFailed {
 		return nil
+	}
+	it, err := s.store.GetIntent(ctx, r.IntentID)
+	if err != nil {
+		return err
+	}
+	if _, err := refundAmount(it, &r.Amount); err != nil {
+		return err
 	}
 	return &domain.Error{Kind: domain.KindInvalidRequest, Code: domain.CodeAmountTooLarge, Param: "amount",
 		Message: "Refund amount is greater than what remains to refund on this payment."}
