@@ -32,7 +32,7 @@ func (v Violation) details(n int) string {
 var checkOrder = []string{
 	"one_order_per_key", "order_settled", "one_charge_per_order",
 	"one_intent_per_key", "intent_state", "one_charge_per_intent",
-	"refunds_within_captured", "no_stuck_keys",
+	"refunds_within_captured", "one_event_per_change", "no_stuck_keys",
 	"unexpected_4xx", "unexpected_answers", "no_final_answer",
 }
 
@@ -99,6 +99,7 @@ func evaluate(s snapshot, results []Result, now time.Time) []Violation {
 	checkOrders(f, s, results, byID, final)
 	checkIntents(f, s, results, byID, final)
 	checkRefunds(f, s, byID, final)
+	checkEvents(f, s)
 	for _, k := range s.keys {
 		if k.Status == keyInProgress && k.LeaseUntil.Before(now) && final(s.pidOfKey(k.Key)) {
 			f.add("no_stuck_keys", "%s (%s %s): in progress, lease ended %s ago", k.Key, k.Method, k.Path, now.Sub(k.LeaseUntil).Round(time.Millisecond))
@@ -277,7 +278,8 @@ func checkRefunds(f found, s snapshot, byID map[string]*Result, final func(strin
 			if rf.Status == "succeeded" && !slices.Contains(it.RefundIDs, rf.ID) && final(it.CustomerID) {
 				f.add(check, "%s: succeeded refund %s not in refundIds", it.ID, rf.ID)
 			}
-			if rf.Status != "succeeded" && final(it.CustomerID) {
+			// A refund the balance no longer covered is failed, not left.
+			if rf.Status == "pending" && final(it.CustomerID) {
 				f.add(check, "%s: refund %s left %s", it.ID, rf.ID, rf.Status)
 			}
 		}
@@ -325,4 +327,76 @@ func refundsAnswered(r *Result) bool {
 		}
 	}
 	return len(r.Refunds) > 0
+}
+
+// eventStatus is the status each event type's snapshot must have.
+var eventStatus = map[string]string{
+	"order.paid": "PAID", "order.payment_failed": "PAYMENT_FAILED",
+	"payment_intent.created": "requires_confirmation", "payment_intent.processing": "processing",
+	"payment_intent.requires_capture": "requires_capture", "payment_intent.succeeded": "succeeded",
+	"payment_intent.payment_failed": "failed", "payment_intent.canceled": "canceled",
+	"refund.created": "pending", "refund.succeeded": "succeeded", "refund.failed": "failed",
+}
+
+// checkEvents checks that every change of every object has exactly one
+// event: sequences 1..n, one each, n the object's number of changes, each
+// snapshot in the status its type names, the last one in the object's
+// status. Objects whose payment still has work pending (a key in progress,
+// a queued job) are left out: that work records their last events.
+func checkEvents(f found, s snapshot) {
+	const check = "one_event_per_change"
+	busy := map[string]bool{}
+	for _, k := range s.keys {
+		if k.Status == keyInProgress {
+			busy[s.pidOfKey(k.Key)] = true
+		}
+	}
+	pidOfIntent := map[string]string{}
+	for _, it := range s.intents {
+		pidOfIntent[it.ID] = it.CustomerID
+		if s.jobs[it.ID] {
+			busy[it.CustomerID] = true
+		}
+	}
+	want := func(pid, id, status string, n int64) {
+		if busy[pid] {
+			return
+		}
+		evs := s.events[id]
+		seqs := map[int64]int{}
+		for _, e := range evs {
+			seqs[e.Sequence]++
+			if eventStatus[e.Type] != e.Data.Object.Status {
+				f.add(check, "%s: event %s %s holds a snapshot in status %q", id, e.ID.Hex(), e.Type, e.Data.Object.Status)
+			}
+			if e.Sequence == n && e.Data.Object.Status != status {
+				f.add(check, "%s: the last event (%s) is %s, the object is %s", id, e.ID.Hex(), e.Type, status)
+			}
+		}
+		for q := int64(1); q <= n; q++ {
+			if seqs[q] != 1 {
+				f.add(check, "%s (%s): %d events of change %d", id, status, seqs[q], q)
+			}
+		}
+		if len(evs) != int(n) {
+			f.add(check, "%s (%s): %d changes, %d events", id, status, n, len(evs))
+		}
+	}
+	for _, o := range s.orders {
+		n := int64(1)
+		if o.Status == "CREATED" {
+			n = 0
+		}
+		want(o.UserID, o.ID.Hex(), o.Status, n)
+	}
+	for _, it := range s.intents {
+		want(it.CustomerID, it.ID, it.Status, it.Sequence)
+	}
+	for _, rf := range s.refunds {
+		n := int64(2)
+		if rf.Status == "pending" {
+			n = 1
+		}
+		want(pidOfIntent[rf.PaymentIntentID], rf.ID, rf.Status, n)
+	}
 }
