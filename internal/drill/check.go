@@ -32,7 +32,8 @@ func (v Violation) details(n int) string {
 var checkOrder = []string{
 	"one_order_per_key", "order_settled", "one_charge_per_order",
 	"one_intent_per_key", "intent_state", "one_charge_per_intent",
-	"refunds_within_captured", "one_event_per_change", "no_stuck_keys",
+	"refunds_within_captured", "one_event_per_change",
+	"every_event_delivered", "consumer_view_matches", "no_forged_accepted", "no_stuck_keys",
 	"unexpected_4xx", "unexpected_answers", "no_final_answer",
 }
 
@@ -345,21 +346,9 @@ var eventStatus = map[string]string{
 // a queued job) are left out: that work records their last events.
 func checkEvents(f found, s snapshot) {
 	const check = "one_event_per_change"
-	busy := map[string]bool{}
-	for _, k := range s.keys {
-		if k.Status == keyInProgress {
-			busy[s.pidOfKey(k.Key)] = true
-		}
-	}
-	pidOfIntent := map[string]string{}
-	for _, it := range s.intents {
-		pidOfIntent[it.ID] = it.CustomerID
-		if s.jobs[it.ID] {
-			busy[it.CustomerID] = true
-		}
-	}
-	want := func(pid, id, status string, n int64) {
-		if busy[pid] {
+	busy := s.busy()
+	want := func(id, status string, n int64) {
+		if busy[id] {
 			return
 		}
 		evs := s.events[id]
@@ -387,16 +376,115 @@ func checkEvents(f found, s snapshot) {
 		if o.Status == "CREATED" {
 			n = 0
 		}
-		want(o.UserID, o.ID.Hex(), o.Status, n)
+		want(o.ID.Hex(), o.Status, n)
 	}
 	for _, it := range s.intents {
-		want(it.CustomerID, it.ID, it.Status, it.Sequence)
+		want(it.ID, it.Status, it.Sequence)
 	}
 	for _, rf := range s.refunds {
 		n := int64(2)
 		if rf.Status == "pending" {
 			n = 1
 		}
-		want(pidOfIntent[rf.PaymentIntentID], rf.ID, rf.Status, n)
+		want(rf.ID, rf.Status, n)
 	}
+}
+
+// checkWebhooks checks what the drill's webhook consumer ended with against
+// the events in MongoDB: every event of every object whose work is done
+// reached it, its latest state of each such object is the database's, and
+// it rejected every forged copy the service recorded sending. forged counts
+// those copies; an instance killed mid-attempt may send one it never
+// recorded, so the consumer may reject more, never fewer.
+func checkWebhooks(f found, s snapshot, v *webhookView, forged int) {
+	if v == nil {
+		return
+	}
+	busy := s.busy()
+	status := s.statuses()
+	for id, evs := range s.events {
+		if busy[id] {
+			continue
+		}
+		var last eventDoc
+		for _, e := range evs {
+			if !v.seen[eventIDOf(e)] {
+				f.add("every_event_delivered", "%s: event %s (%s, change %d) never reached the consumer", id, eventIDOf(e), e.Type, e.Sequence)
+			}
+			if e.Sequence > last.Sequence {
+				last = e
+			}
+		}
+		got, ok := v.latest[id]
+		switch {
+		case !ok:
+			f.add("consumer_view_matches", "%s: the consumer knows nothing of it; the database has %s at change %d", id, status[id], last.Sequence)
+		case got.Sequence != last.Sequence || got.Status != status[id]:
+			f.add("consumer_view_matches", "%s: the consumer has %s at change %d, the database %s at change %d", id, got.Status, got.Sequence, status[id], last.Sequence)
+		}
+	}
+	if v.rejected < forged {
+		f.add("no_forged_accepted", "the service sent %d forged deliveries, the consumer rejected %d", forged, v.rejected)
+	}
+}
+
+func eventIDOf(e eventDoc) string { return "evt_" + e.ID.Hex() }
+
+// busy returns the objects whose payment still has work pending (a key in
+// progress, a queued job): that work records their last events.
+func (s snapshot) busy() map[string]bool {
+	pids := map[string]bool{}
+	for _, k := range s.keys {
+		if k.Status == keyInProgress {
+			pids[s.pidOfKey(k.Key)] = true
+		}
+	}
+	for _, it := range s.intents {
+		if s.jobs[it.ID] {
+			pids[it.CustomerID] = true
+		}
+	}
+	out := map[string]bool{}
+	pidOfIntent := map[string]string{}
+	for _, o := range s.orders {
+		out[o.ID.Hex()] = pids[o.UserID]
+	}
+	for _, it := range s.intents {
+		pidOfIntent[it.ID] = it.CustomerID
+		out[it.ID] = pids[it.CustomerID]
+	}
+	for _, rf := range s.refunds {
+		out[rf.ID] = pids[pidOfIntent[rf.PaymentIntentID]]
+	}
+	return out
+}
+
+// statuses returns each object's status.
+func (s snapshot) statuses() map[string]string {
+	out := map[string]string{}
+	for _, o := range s.orders {
+		out[o.ID.Hex()] = o.Status
+	}
+	for _, it := range s.intents {
+		out[it.ID] = it.Status
+	}
+	for _, rf := range s.refunds {
+		out[rf.ID] = rf.Status
+	}
+	return out
+}
+
+// undelivered counts the events of objects whose work is done that the
+// consumer has not received yet.
+func undelivered(s snapshot, v webhookView) int {
+	busy := s.busy()
+	n := 0
+	for id, evs := range s.events {
+		for _, e := range evs {
+			if !busy[id] && !v.seen[eventIDOf(e)] {
+				n++
+			}
+		}
+	}
+	return n
 }
