@@ -71,7 +71,9 @@ func TestCompleterFinishesAbandonedIntents(t *testing.T) {
 				t.Fatalf("create: %v %d %s", created.err, created.status, created.body)
 			}
 			id := created.field(t, "id")
-			s.armCrash(t, point) // after the create, whose event passes after_transition too
+			// Armed after the create, whose own event passes
+			// after_transition too.
+			s.armCrash(t, point)
 			s.call("PATCH", "/payment_intents/"+id+"/confirm", "confirm-abandon", apiKey, `{}`) // answered or not: never retried
 			if code := s.wait(15 * time.Second); code != 3 {
 				t.Fatalf("exit code %d, want 3", code)

@@ -169,10 +169,12 @@ func TestRefundCrashAfterTransition(t *testing.T) {
 	}
 	body := `{"payment_id":"` + pay.field(t, "payment_id") + `","reason":"requested_by_customer"}`
 
-	s.crashOn(t, "after_transition", "POST", "/refunds", "refund-key", body) // stored pending
+	// The first attempt dies with the refund stored pending; after the
+	// lease, its retry dies with the refund succeeded.
+	s.crashOn(t, "after_transition", "POST", "/refunds", "refund-key", body)
 	s.restart(t)
-	time.Sleep(2100 * time.Millisecond) // let the dead request's lease run out
-	s.crashOn(t, "after_transition", "POST", "/refunds", "refund-key", body) // succeeded
+	time.Sleep(2100 * time.Millisecond)
+	s.crashOn(t, "after_transition", "POST", "/refunds", "refund-key", body)
 	s.restart(t)
 	time.Sleep(2100 * time.Millisecond)
 
