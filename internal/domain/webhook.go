@@ -153,7 +153,9 @@ type DeliveryAttempt struct {
 }
 
 // Succeeded reports whether the attempt got a 2xx.
-func (a DeliveryAttempt) Succeeded() bool { return a.Error == "" && a.StatusCode >= 200 && a.StatusCode < 300 }
+func (a DeliveryAttempt) Succeeded() bool {
+	return a.Error == "" && a.StatusCode >= 200 && a.StatusCode < 300
+}
 
 // Codes of a failed attempt.
 const (
