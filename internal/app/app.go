@@ -19,7 +19,9 @@ import (
 
 	"github.com/reliabledemo/payments/internal/completer"
 	"github.com/reliabledemo/payments/internal/config"
+	"github.com/reliabledemo/payments/internal/domain"
 	"github.com/reliabledemo/payments/internal/embedded"
+	"github.com/reliabledemo/payments/internal/events"
 	"github.com/reliabledemo/payments/internal/faults"
 	"github.com/reliabledemo/payments/internal/httpapi"
 	"github.com/reliabledemo/payments/internal/idempotency"
@@ -135,10 +137,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if !ttl {
 		go idem.Sweep(ctx, cfg.SweepInterval)
 	}
-	orderSvc := orders.New(store, prov, nil, orders.Hooks{
+	// Events: every change records one, and hands it to the webhook fan-out.
+	eventLog := events.New(store, nil, func(e domain.Event) { mets.Event(string(e.Type)) })
+	orderSvc := orders.New(store, prov, eventLog, nil, orders.Hooks{
 		AfterOrderInsert: hook(faults.AfterOrderInsert), AfterCharge: hook(faults.AfterCharge),
 	})
-	intentSvc := intents.New(store, prov, nil, intents.Hooks{AfterCharge: hook(faults.AfterCharge)})
+	intentSvc := intents.New(store, prov, eventLog, nil, intents.Hooks{
+		AfterCharge: hook(faults.AfterCharge), AfterTransition: hook(faults.AfterTransition),
+	})
 
 	// Worker: processes confirmed intents until shutdown, then finishes the
 	// jobs in hand.
@@ -157,7 +163,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	handler := httpapi.New(httpapi.Config{
 		APIKey: cfg.APIKey, AdminAPIKey: cfg.AdminAPIKey,
-		Orders: orderSvc, Intents: intentSvc, Idempotency: idem, Behavior: prov, Store: store,
+		Orders: orderSvc, Intents: intentSvc, Events: eventLog, Idempotency: idem, Behavior: prov, Store: store,
 		RateLimitRPS: cfg.RateLimitRPS, RateLimitBurst: cfg.RateLimitBurst, CORSOrigins: cfg.CORSOrigins,
 		Faults: faultsAPI, Logger: log, Observe: mets.Request,
 	})

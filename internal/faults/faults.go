@@ -21,13 +21,14 @@ type Point string
 const (
 	AfterClaim       Point = "after_claim"        // idempotency record claimed, nothing done yet
 	AfterCharge      Point = "after_charge"       // provider charged, outcome not recorded
-	AfterOrderInsert Point = "after_order_insert" // settled order stored, response not stored
+	AfterOrderInsert Point = "after_order_insert" // settled order stored, its event not recorded
+	AfterTransition  Point = "after_transition"   // intent or refund changed, its event not recorded
 	BeforeComplete   Point = "before_complete"    // outcome recorded, response not stored
 	AfterJobClaim    Point = "after_job_claim"    // worker holds a job, nothing done yet
 )
 
 // Points lists every crash point, in the order a request meets them.
-var Points = []Point{AfterClaim, AfterCharge, AfterOrderInsert, BeforeComplete, AfterJobClaim}
+var Points = []Point{AfterClaim, AfterCharge, AfterOrderInsert, AfterTransition, BeforeComplete, AfterJobClaim}
 
 // Injector holds the armed faults of this process.
 type Injector struct {
@@ -64,7 +65,7 @@ type State struct {
 // Validate checks settings field by field.
 func (s Settings) Validate() error {
 	if p := s.CrashAt; p != nil && *p != "" && !slices.Contains(Points, *p) {
-		return domain.Invalid("crash_at", "invalid_crash_point", "crash_at must be one of after_claim, after_charge, after_order_insert, before_complete, after_job_claim.")
+		return domain.Invalid("crash_at", "invalid_crash_point", "crash_at must be one of after_claim, after_charge, after_order_insert, after_transition, before_complete, after_job_claim.")
 	}
 	if r := s.DropResponseRate; r != nil && !(*r >= 0 && *r <= 1) {
 		return domain.Invalid("drop_response_rate", "invalid_rate", "drop_response_rate must be a number between 0 and 1.")

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/reliabledemo/payments/internal/embedded"
+	"github.com/reliabledemo/payments/internal/events"
 	"github.com/reliabledemo/payments/internal/httpapi"
 	"github.com/reliabledemo/payments/internal/idempotency"
 	"github.com/reliabledemo/payments/internal/intents"
@@ -56,9 +57,10 @@ func benchHandler(b *testing.B) http.Handler {
 		b.Fatalf("Refresh: %v", err)
 	}
 	idem := idempotency.New(store.Idempotency(), idempotency.Config{TTL: 24 * time.Hour, Lease: 30 * time.Second, Logger: log})
+	evlog := events.New(store, nil, nil)
 	return httpapi.New(httpapi.Config{
-		APIKey: benchKey, Orders: orders.New(store, prov, nil, orders.Hooks{}),
-		Intents: intents.New(store, prov, nil, intents.Hooks{}), Idempotency: idem, Behavior: prov, Store: store,
+		APIKey: benchKey, Orders: orders.New(store, prov, evlog, nil, orders.Hooks{}), Events: evlog,
+		Intents: intents.New(store, prov, evlog, nil, intents.Hooks{}), Idempotency: idem, Behavior: prov, Store: store,
 		Logger: log,
 	})
 }

@@ -68,9 +68,9 @@ func TestCommandBudget(t *testing.T) {
 
 	var first int
 	cmds := cc.measure(func() { first = a.postOrder("k-budget", orderJSON).Code })
-	// Claim, charge, insert the settled order, complete.
-	if first != http.StatusCreated || len(cmds) > 4 {
-		t.Fatalf("first POST: status %d, %d commands %v, want at most 4", first, len(cmds), cmds)
+	// Claim, charge, insert the settled order, record its event, complete.
+	if first != http.StatusCreated || len(cmds) > 5 {
+		t.Fatalf("first POST: status %d, %d commands %v, want at most 5", first, len(cmds), cmds)
 	}
 	t.Logf("first POST /orders: %v", cmds)
 
@@ -125,27 +125,27 @@ func TestCommandsPerRoute(t *testing.T) {
 	}
 	var toConfirm, toCapture, toCancel intentBody
 	steps := []step{
-		{"POST /orders", 4, func() int { return a.postOrder("k-route-order", orderJSON).Code }, http.StatusCreated},
-		{"POST /payment_intents", 3, func() int {
+		{"POST /orders", 5, func() int { return a.postOrder("k-route-order", orderJSON).Code }, http.StatusCreated},
+		{"POST /payment_intents", 4, func() int {
 			rec := a.do(request{method: "POST", path: "/payment_intents", body: intentJSON, key: strp("k-route-pi")})
 			toConfirm = decode[intentBody](t, rec)
 			return rec.Code
 		}, http.StatusCreated},
-		{"PATCH /payment_intents/:id/confirm", 6, func() int {
+		{"PATCH /payment_intents/:id/confirm", 7, func() int {
 			return a.action("confirm", toConfirm.ID, `{}`, strp("k-route-confirm")).Code
 		}, http.StatusAccepted},
-		{"worker: process a confirmed intent", 3, func() int {
+		{"worker: process a confirmed intent", 4, func() int {
 			a.process(toConfirm.ID)
 			captured = toConfirm
 			return http.StatusOK
 		}, http.StatusOK},
-		{"POST /payment_intents/:id/capture", 4, func() int {
+		{"POST /payment_intents/:id/capture", 5, func() int {
 			return a.action("capture", toCapture.ID, `{}`, strp("k-route-capture")).Code
 		}, http.StatusOK},
-		{"POST /payment_intents/:id/cancel", 4, func() int {
+		{"POST /payment_intents/:id/cancel", 5, func() int {
 			return a.action("cancel", toCancel.ID, `{}`, strp("k-route-cancel")).Code
 		}, http.StatusOK},
-		{"POST /refunds", 7, func() int {
+		{"POST /refunds", 8, func() int {
 			p := decode[struct {
 				PaymentID string `json:"payment_id"`
 			}](t, a.do(request{method: "GET", path: "/payments/" + captured.ID}))

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/reliabledemo/payments/internal/events"
 	"github.com/reliabledemo/payments/internal/httpapi"
 	"github.com/reliabledemo/payments/internal/idempotency"
 	"github.com/reliabledemo/payments/internal/intents"
@@ -95,15 +96,16 @@ func newApp(t *testing.T, o appOptions) *app {
 	if o.charger != nil {
 		charger = o.charger(prov)
 	}
-	svc := orders.New(store, charger, clk.Now, o.hooks)
-	isvc := intents.New(store, prov, clk.Now, o.intentHooks)
+	evlog := events.New(store, nil, nil)
+	svc := orders.New(store, charger, evlog, clk.Now, o.hooks)
+	isvc := intents.New(store, prov, evlog, clk.Now, o.intentHooks)
 	admin := adminKey
 	if o.adminDisabled {
 		admin = ""
 	}
 	h := httpapi.New(httpapi.Config{
 		APIKey: apiKey, AdminAPIKey: admin, Faults: o.faults,
-		Orders: svc, Intents: isvc, Idempotency: idem, Behavior: prov, Store: store,
+		Orders: svc, Intents: isvc, Events: evlog, Idempotency: idem, Behavior: prov, Store: store,
 		RateLimitRPS: o.rateLimitRPS, RateLimitBurst: o.rateLimitBurst, CORSOrigins: o.corsOrigins,
 		Logger: log, Now: clk.Now,
 	})

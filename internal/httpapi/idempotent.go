@@ -120,7 +120,9 @@ func (a *api) runWrite(c *gin.Context, w write, userID string, op idempotency.Op
 		Fingerprint: w.fingerprint,
 		Stored:      idempotency.StoredRequest{URI: c.Request.URL.RequestURI(), Body: w.raw, Principal: principal(c)},
 	}
-	res, err := a.cfg.Idempotency.Do(c.Request.Context(), req, op)
+	// The events this request causes name it.
+	ctx := domain.WithRequest(c.Request.Context(), domain.RequestRef{ID: c.GetString(ctxRequestID), IdempotencyKey: w.key})
+	res, err := a.cfg.Idempotency.Do(ctx, req, op)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -56,6 +56,7 @@ type Config struct {
 
 	Orders      domain.OrderService
 	Intents     domain.IntentService
+	Events      Events
 	Idempotency Idempotency
 	Behavior    PaymentBehavior
 	Store       Pinger
@@ -120,6 +121,8 @@ func New(cfg Config) http.Handler {
 	api.GET("/payments/:intentId", a.getPayment)
 	api.POST("/refunds", a.createRefund)
 	api.GET("/refunds/:id", a.getRefund)
+	api.GET("/events", a.listEvents)
+	api.GET("/events/:id", a.getEvent)
 
 	admin := r.Group("/admin", adminGate(cfg.AdminAPIKey))
 	admin.GET("/payment-behavior", a.getBehavior)

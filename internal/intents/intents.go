@@ -23,13 +23,11 @@ import (
 type Store interface {
 	InsertIntent(ctx context.Context, in domain.Intent) (bool, error)
 	GetIntent(ctx context.Context, id string) (domain.Intent, error)
-	ApplyTransition(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (bool, error)
-	TransitionIntent(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (domain.Intent, bool, error)
+	TransitionIntent(ctx context.Context, from domain.IntentStatus, next domain.Intent) (domain.Intent, bool, error)
 	ApplyRefund(ctx context.Context, intentID, refundID string, amount int64, now time.Time) (bool, error)
 	InsertRefund(ctx context.Context, r domain.Refund) (bool, error)
 	GetRefund(ctx context.Context, id string) (domain.Refund, error)
-	SetRefundStatus(ctx context.Context, id, status string) error
-	DeleteRefund(ctx context.Context, id string) error
+	FinishRefund(ctx context.Context, id, status string, now time.Time) (bool, error)
 	EnqueueJob(ctx context.Context, intentID string, at, now time.Time) error
 }
 
@@ -39,9 +37,17 @@ type Provider interface {
 	AsyncDelay() time.Duration
 }
 
+// Recorder records events; repeating a recording is harmless.
+type Recorder interface {
+	Record(ctx context.Context, evs ...domain.Event) error
+}
+
 // Hooks lets fault drills stop the process between steps.
 type Hooks struct {
 	AfterCharge func()
+	// AfterTransition runs between a change of an intent or a refund and
+	// the recording of its event.
+	AfterTransition func()
 	// AfterEnqueue runs between queueing a confirmed intent's job and its
 	// transition to processing; tests stall a confirm there.
 	AfterEnqueue func()
@@ -54,18 +60,44 @@ var (
 
 // Service implements domain.IntentService and processes queued intents.
 type Service struct {
-	store Store
-	prov  Provider
-	now   func() time.Time
-	hooks Hooks
+	store  Store
+	prov   Provider
+	events Recorder
+	now    func() time.Time
+	hooks  Hooks
 }
 
-// New returns the service.
-func New(store Store, prov Provider, now func() time.Time, hooks Hooks) *Service {
+// New returns the service; it records its events in events.
+func New(store Store, prov Provider, events Recorder, now func() time.Time, hooks Hooks) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, prov: prov, now: now, hooks: hooks}
+	return &Service{store: store, prov: prov, events: events, now: now, hooks: hooks}
+}
+
+// recordLast records the event of the change that just made it, after the
+// crash point between the two.
+func (s *Service) recordLast(ctx context.Context, it domain.Intent) error {
+	call(s.hooks.AfterTransition)
+	if e, ok := it.LastEvent(); ok {
+		return s.events.Record(ctx, e)
+	}
+	return nil
+}
+
+// recordAll records every event of it's changes again. Paths that find an
+// intent changed by an earlier attempt of their own (a retry, a re-run job)
+// call it: that attempt may have died between a change and its event, and
+// a later change may have overwritten the intent since, so the events
+// stored with the intent are the only complete copy.
+func (s *Service) recordAll(ctx context.Context, it domain.Intent) error {
+	return s.events.Record(ctx, it.Events...)
+}
+
+func call(f func()) {
+	if f != nil {
+		f()
+	}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
@@ -80,19 +112,23 @@ func (s *Service) Create(ctx context.Context, requestID string, in domain.NewInt
 	if err := in.Validate(); err != nil {
 		return domain.Intent{}, err
 	}
-	now := s.clock()
 	id := "pi_" + requestID
-	it := domain.Intent{
+	it := domain.NewIntentAt(domain.Intent{
 		ID: id, ClientSecret: id + "_secret_" + domain.NewID("")[:16], Amount: in.Amount, Currency: in.Currency,
 		CustomerID: in.CustomerID, PaymentMethodID: in.PaymentMethodID, CaptureMethod: in.CaptureMethod,
-		Metadata: in.Metadata, Status: domain.IntentRequiresConfirmation, LastRequestID: requestID,
-		CreatedAt: now, UpdatedAt: now,
-	}
+		Metadata: in.Metadata, LastRequestID: requestID,
+	}, s.clock(), domain.RequestFrom(ctx))
 	created, err := s.store.InsertIntent(ctx, it)
-	if err != nil || created {
+	if err != nil {
 		return it, err
 	}
-	return s.store.GetIntent(ctx, id)
+	if created {
+		return it, s.recordLast(ctx, it)
+	}
+	if it, err = s.store.GetIntent(ctx, id); err != nil {
+		return it, err
+	}
+	return it, s.recordAll(ctx, it)
 }
 
 // Get returns one intent.
@@ -110,14 +146,17 @@ func (s *Service) Get(ctx context.Context, id string) (domain.Intent, error) {
 func (s *Service) transition(ctx context.Context, requestID string, it domain.Intent, a domain.Action, ch domain.IntentChange) (domain.Intent, error) {
 	if !a.Allowed(it.Status) {
 		if requestID != "" && it.LastRequestID == requestID {
-			return it, nil
+			return it, s.recordAll(ctx, it)
 		}
 		return it, domain.ErrUnexpectedState(a, it.Status)
 	}
 	ch.RequestID = requestID
-	fresh, ok, err := s.store.TransitionIntent(ctx, it.ID, a, it.Status, ch, s.clock())
-	if err != nil || ok {
+	fresh, ok, err := s.store.TransitionIntent(ctx, it.Status, it.Next(a, ch, s.clock(), domain.RequestFrom(ctx)))
+	if err != nil {
 		return fresh, err
+	}
+	if ok {
+		return fresh, s.recordLast(ctx, fresh)
 	}
 	// Lost: read what won, which may be this very request's earlier attempt.
 	if fresh, err = s.store.GetIntent(ctx, it.ID); err != nil {
@@ -127,7 +166,7 @@ func (s *Service) transition(ctx context.Context, requestID string, it domain.In
 		// Another request moved the intent between our read and our write.
 		return fresh, domain.ErrUnexpectedState(a, fresh.Status)
 	}
-	return fresh, nil
+	return fresh, s.recordAll(ctx, fresh)
 }
 
 // Confirm queues the intent for asynchronous processing. The job is queued
@@ -247,7 +286,9 @@ func (s *Service) Process(ctx context.Context, intentID string) (worker.Outcome,
 	case domain.IntentRequiresConfirmation:
 		return worker.NotReady, nil // queued by a confirm still on its way
 	default:
-		return worker.Done, nil
+		// Processed already, perhaps by a worker that died before
+		// recording the event.
+		return s.done(ctx, it)
 	}
 	ch, err := s.prov.Charge(ctx, provider.ChargeRequest{
 		Key: intentID, PaymentID: domain.PaymentIDFor(intentID), Amount: it.Amount, Currency: it.Currency,
@@ -274,8 +315,28 @@ func (s *Service) Process(ctx context.Context, intentID string) (worker.Outcome,
 		p.CapturedAmount, p.Refundable = it.Amount, it.Amount
 		change.AmountReceived = &it.Amount
 	}
-	// If this loses, another worker recorded the same ledger outcome first.
-	if _, err := s.store.ApplyTransition(ctx, intentID, action, domain.IntentProcessing, change, s.clock()); err != nil {
+	fresh, ok, err := s.store.TransitionIntent(ctx, domain.IntentProcessing, it.Next(action, change, s.clock(), nil))
+	if err != nil {
+		return worker.NotReady, err
+	}
+	if ok {
+		if err := s.recordLast(ctx, fresh); err != nil {
+			return worker.NotReady, err
+		}
+		return worker.Done, nil
+	}
+	// Lost: another worker recorded the same ledger outcome first, and may
+	// have died before its event.
+	if it, err = s.store.GetIntent(ctx, intentID); err != nil {
+		return worker.NotReady, err
+	}
+	return s.done(ctx, it)
+}
+
+// done records the events of an intent another attempt processed, and ends
+// the job once they are.
+func (s *Service) done(ctx context.Context, it domain.Intent) (worker.Outcome, error) {
+	if err := s.recordAll(ctx, it); err != nil {
 		return worker.NotReady, err
 	}
 	return worker.Done, nil
@@ -290,7 +351,9 @@ func authCode(paymentID string) string {
 // Refund gives back part or all of a captured payment. The refund is
 // recorded as pending first, with the amount decided once; the balance is
 // then taken in one guarded update keyed by the refund id, so neither a
-// retry nor a concurrent refund can take more than was captured.
+// retry nor a concurrent refund can take more than was captured. The refund
+// then succeeds, or fails if the balance no longer covers it; each of its
+// changes has its event, recorded again by a retry that finds the refund.
 func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRefund) (domain.Refund, error) {
 	if err := in.Validate(); err != nil {
 		return domain.Refund{}, err
@@ -302,9 +365,10 @@ func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRef
 	refundID := "re_" + requestID
 	r, err := s.store.GetRefund(ctx, refundID)
 	switch {
-	case err == nil && r.Status == "succeeded":
-		return r, nil
-	case err == nil: // pending: an earlier attempt died after deciding the amount
+	case err == nil: // an earlier attempt recorded it
+		if err := s.recordRefund(ctx, r); err != nil || r.Status != domain.RefundPending {
+			return r, errors.Join(err, s.refundFailed(ctx, r))
+		}
 	case errors.Is(err, domain.ErrNotFound):
 		it, err := s.store.GetIntent(ctx, intentID)
 		if errors.Is(err, domain.ErrNotFound) || (err == nil && it.Payment == nil) {
@@ -317,8 +381,9 @@ func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRef
 		if err != nil {
 			return r, err
 		}
+		now := s.clock()
 		r = domain.Refund{ID: refundID, PaymentID: in.PaymentID, IntentID: intentID, Amount: amount,
-			Reason: in.Reason, Status: "pending", CreatedAt: s.clock()}
+			Reason: in.Reason, Status: domain.RefundPending, CreatedAt: now, UpdatedAt: now}
 		created, err := s.store.InsertRefund(ctx, r)
 		if err != nil {
 			return r, err
@@ -329,25 +394,73 @@ func (s *Service) Refund(ctx context.Context, requestID string, in domain.NewRef
 			if r, err = s.store.GetRefund(ctx, refundID); err != nil {
 				return r, err
 			}
+			if r.Status != domain.RefundPending {
+				return r, errors.Join(s.recordRefund(ctx, r), s.refundFailed(ctx, r))
+			}
 		}
+		// Its refund.created event is recorded with the outcome's, in one
+		// command; a retry that finds the refund pending records it then.
+		call(s.hooks.AfterTransition)
 	default:
 		return r, err
 	}
 
-	if err := s.applyRefund(ctx, r); err != nil {
+	applyErr := s.applyRefund(ctx, r)
+	status := domain.RefundSucceeded
+	var refused *domain.Error
+	switch {
+	case errors.As(applyErr, &refused):
+		status = domain.RefundFailed
+	case applyErr != nil:
+		return r, applyErr
+	}
+	now := s.clock()
+	finished, err := s.store.FinishRefund(ctx, refundID, status, now)
+	if err != nil {
 		return r, err
 	}
-	if err := s.store.SetRefundStatus(ctx, refundID, "succeeded"); err != nil {
+	if finished {
+		r.Status, r.UpdatedAt = status, now
+		call(s.hooks.AfterTransition)
+	} else if r, err = s.store.GetRefund(ctx, refundID); err != nil {
 		return r, err
 	}
-	r.Status = "succeeded"
-	return r, nil
+	if err := s.recordRefund(ctx, r); err != nil {
+		return r, err
+	}
+	if r.Status == domain.RefundFailed && applyErr != nil {
+		return r, applyErr
+	}
+	return r, s.refundFailed(ctx, r)
+}
+
+// recordRefund records the events of r's changes so far.
+func (s *Service) recordRefund(ctx context.Context, r domain.Refund) error {
+	return s.events.Record(ctx, domain.RefundEvents(r, domain.RequestFrom(ctx))...)
+}
+
+// refundFailed is the error of a failed refund, nil for any other: why
+// the payment's balance does not cover it. An attempt that finds the refund
+// failed by an earlier one answers as that one did.
+func (s *Service) refundFailed(ctx context.Context, r domain.Refund) error {
+	if r.Status != domain.RefundFailed {
+		return nil
+	}
+	it, err := s.store.GetIntent(ctx, r.IntentID)
+	if err != nil {
+		return err
+	}
+	if _, err := refundAmount(it, &r.Amount); err != nil {
+		return err
+	}
+	return &domain.Error{Kind: domain.KindInvalidRequest, Code: domain.CodeAmountTooLarge, Param: "amount",
+		Message: "Refund amount is greater than what remains to refund on this payment."}
 }
 
 // applyRefund takes r's amount off the balance once. When the guard
 // refuses because a concurrent refund changed the balance, it looks again:
-// this refund may have been applied by an earlier attempt, may still fit, or
-// may no longer fit, in which case the pending refund is dropped.
+// this refund may have been applied by an earlier attempt, or may still
+// fit; when it no longer fits, it returns why (a *domain.Error).
 func (s *Service) applyRefund(ctx context.Context, r domain.Refund) error {
 	for {
 		applied, err := s.store.ApplyRefund(ctx, r.IntentID, r.ID, r.Amount, s.clock())
@@ -362,9 +475,6 @@ func (s *Service) applyRefund(ctx context.Context, r domain.Refund) error {
 			return nil
 		}
 		if _, err := refundAmount(it, &r.Amount); err != nil {
-			if derr := s.store.DeleteRefund(ctx, r.ID); derr != nil {
-				return derr
-			}
 			return err
 		}
 		if err := ctx.Err(); err != nil {

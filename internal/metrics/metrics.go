@@ -33,6 +33,7 @@ type Metrics struct {
 	charges        *prometheus.CounterVec
 	chargeDuration *prometheus.HistogramVec
 	jobs           *prometheus.CounterVec
+	events         *prometheus.CounterVec
 	mongoDuration  *prometheus.HistogramVec
 }
 
@@ -82,6 +83,10 @@ func New() *Metrics {
 			Name: "payments_jobs_total",
 			Help: "Payment intent jobs by event: queued, claimed, finished, retried, dropped.",
 		}, []string{"event"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payments_events_recorded_total",
+			Help: "Events recorded by type; an event recorded again after a crash counts once.",
+		}, []string{"type"}),
 		mongoDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "payments_mongodb_command_duration_seconds",
 			Help:    "MongoDB command latency as the driver measures it, by command name and whether it succeeded.",
@@ -91,7 +96,7 @@ func New() *Metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.idempotency, m.charges, m.chargeDuration, m.jobs, m.mongoDuration,
+		m.httpRequests, m.httpDuration, m.idempotency, m.charges, m.chargeDuration, m.jobs, m.events, m.mongoDuration,
 	)
 	for _, o := range idempotencyOutcomes {
 		m.idempotency.WithLabelValues(o)
@@ -144,6 +149,10 @@ func (m *Metrics) Charge(outcome string, elapsed time.Duration) {
 
 // Job records one event in the life of a payment intent job.
 func (m *Metrics) Job(event string) { m.jobs.WithLabelValues(event).Inc() }
+
+// Event records one event recorded for the first time, by its type (a
+// bounded set, domain.EventTypes).
+func (m *Metrics) Event(eventType string) { m.events.WithLabelValues(eventType).Inc() }
 
 // JobQueued records a job newly queued (the store calls it).
 func (m *Metrics) JobQueued() { m.Job("queued") }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/reliabledemo/payments/internal/events"
 	"github.com/reliabledemo/payments/internal/httpapi"
 	"github.com/reliabledemo/payments/internal/idempotency"
 	"github.com/reliabledemo/payments/internal/intents"
@@ -69,10 +70,11 @@ func newApp(t *testing.T) *app {
 	idem := idempotency.New(store.Idempotency(), idempotency.Config{
 		TTL: time.Hour, Lease: 30 * time.Second, Now: clk.Now, Logger: log, Observe: mets.Idempotency,
 	})
-	isvc := intents.New(store, prov, clk.Now, intents.Hooks{})
+	evlog := events.New(store, nil, nil)
+	isvc := intents.New(store, prov, evlog, clk.Now, intents.Hooks{})
 	h := httpapi.New(httpapi.Config{
 		APIKey: apiKey, AdminAPIKey: adminKey,
-		Orders: orders.New(store, prov, clk.Now, orders.Hooks{}), Intents: isvc, Idempotency: idem,
+		Orders: orders.New(store, prov, evlog, clk.Now, orders.Hooks{}), Intents: isvc, Idempotency: idem,
 		Behavior: prov, Store: store, Logger: log, Now: clk.Now, Observe: mets.Request,
 	})
 	return &app{t: t, mets: mets, store: store, intents: isvc, clock: clk, api: h, scrape: mets.Handler(log)}

@@ -53,6 +53,11 @@ type intentDoc struct {
 
 	CreatedAt time.Time `bson:"createdAt"`
 	UpdatedAt time.Time `bson:"updatedAt"`
+
+	// sequence and events: the intent's changes of status and their events,
+	// written with each change (domain.Intent.Events says why).
+	Sequence int64      `bson:"sequence"`
+	Events   []eventDoc `bson:"events,omitempty"`
 }
 
 func toIntentDoc(in domain.Intent) intentDoc {
@@ -61,7 +66,21 @@ func toIntentDoc(in domain.Intent) intentDoc {
 		CustomerID: in.CustomerID, PaymentMethodID: in.PaymentMethodID, CaptureMethod: string(in.CaptureMethod),
 		Metadata: in.Metadata, Status: string(in.Status), ForceFailure: in.ForceFailure,
 		CancellationReason: in.CancellationReason, AmountReceived: in.AmountReceived, LastRequest: in.LastRequestID,
-		RefundIDs: in.RefundIDs, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
+		RefundIDs: in.RefundIDs, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, Sequence: in.Sequence,
+	}
+	if p := in.Payment; p != nil {
+		d.PaymentID, d.PaymentStatus, d.CapturedAmount, d.AmountRefunded = p.ID, string(p.Status), p.CapturedAmount, p.AmountRefunded
+		d.Refundable, d.AuthCode, d.ReceiptURL = p.Refundable, p.AuthCode, p.ReceiptURL
+	}
+	if e := in.LastPaymentError; e != nil {
+		d.LastPaymentError = &paymentErrorDoc{Type: e.Type, Code: e.Code, Message: e.Message}
+	}
+	for _, e := range in.Events {
+		ed, err := toEventDoc(e)
+		if err != nil {
+			panic(err) // an intent's own events always have an intent and an evt_ id
+		}
+		d.Events = append(d.Events, ed)
 	}
 	if d.Metadata == nil {
 		d.Metadata = map[string]string{}
@@ -78,7 +97,12 @@ func (d intentDoc) toDomain() domain.Intent {
 		CustomerID: d.CustomerID, PaymentMethodID: d.PaymentMethodID, CaptureMethod: domain.CaptureMethod(d.CaptureMethod),
 		Metadata: d.Metadata, Status: domain.IntentStatus(d.Status), ForceFailure: d.ForceFailure,
 		CancellationReason: d.CancellationReason, AmountReceived: d.AmountReceived, LastRequestID: d.LastRequest,
-		RefundIDs: d.RefundIDs, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		RefundIDs: d.RefundIDs, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Sequence: d.Sequence,
+	}
+	for _, ed := range d.Events {
+		if e, err := ed.toDomain(); err == nil {
+			in.Events = append(in.Events, e)
+		}
 	}
 	if e := d.LastPaymentError; e != nil {
 		in.LastPaymentError = &domain.PaymentError{Type: e.Type, Code: e.Code, Message: e.Message}
@@ -111,24 +135,15 @@ func (s *Store) GetIntent(ctx context.Context, id string) (domain.Intent, error)
 	return d.toDomain(), nil
 }
 
-// ApplyTransition moves intent id from status from by action, writing ch,
-// if the intent is still in from: a compare-and-swap on the status. It
-// reports whether it won.
-func (s *Store) ApplyTransition(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (bool, error) {
-	res, err := s.db.Collection(IntentsCollection).UpdateOne(ctx, bson.M{"_id": id, "status": string(from)}, bson.M{"$set": transitionSet(a, ch, now)})
-	if err != nil {
-		return false, translate(err)
-	}
-	return res.MatchedCount == 1, nil
-}
-
-// TransitionIntent is ApplyTransition that also returns the intent as the
-// transition left it, in the same findAndModify. ok is false, and the intent
-// zero, if the intent was not in from.
-func (s *Store) TransitionIntent(ctx context.Context, id string, a domain.Action, from domain.IntentStatus, ch domain.IntentChange, now time.Time) (domain.Intent, bool, error) {
+// TransitionIntent replaces the intent with next, which domain.Intent.Next
+// made from the intent as read in status from, if the intent is still in
+// from: a compare-and-swap on the status, in one findAndModify. ok is false
+// if it was not. The whole document is written, its new event included, so
+// the event survives even if the process dies before recording it.
+func (s *Store) TransitionIntent(ctx context.Context, from domain.IntentStatus, next domain.Intent) (domain.Intent, bool, error) {
 	var d intentDoc
-	err := s.db.Collection(IntentsCollection).FindOneAndUpdate(ctx, bson.M{"_id": id, "status": string(from)},
-		bson.M{"$set": transitionSet(a, ch, now)}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	err := s.db.Collection(IntentsCollection).FindOneAndReplace(ctx, bson.M{"_id": next.ID, "status": string(from)},
+		toIntentDoc(next), options.FindOneAndReplace().SetReturnDocument(options.After)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return domain.Intent{}, false, nil
 	}
@@ -136,35 +151,6 @@ func (s *Store) TransitionIntent(ctx context.Context, id string, a domain.Action
 		return domain.Intent{}, false, translate(err)
 	}
 	return d.toDomain(), true, nil
-}
-
-// transitionSet is the $set of a transition by a writing ch.
-func transitionSet(a domain.Action, ch domain.IntentChange, now time.Time) bson.M {
-	set := bson.M{"status": string(domain.Transitions[a].To), "updatedAt": now}
-	if ch.RequestID != "" {
-		set["lastRequest"] = ch.RequestID
-	}
-	if ch.PaymentMethodID != nil {
-		set["paymentMethodId"] = *ch.PaymentMethodID
-	}
-	if ch.ForceFailure != nil {
-		set["forceFailure"] = *ch.ForceFailure
-	}
-	if e := ch.LastPaymentError; e != nil {
-		set["lastPaymentError"] = paymentErrorDoc{Type: e.Type, Code: e.Code, Message: e.Message}
-	}
-	if ch.CancellationReason != nil {
-		set["cancellationReason"] = *ch.CancellationReason
-	}
-	if ch.AmountReceived != nil {
-		set["amountReceived"] = *ch.AmountReceived
-	}
-	if p := ch.Payment; p != nil {
-		set["paymentId"], set["paymentStatus"] = p.ID, string(p.Status)
-		set["capturedAmount"], set["amountRefunded"], set["refundable"] = p.CapturedAmount, p.AmountRefunded, p.Refundable
-		set["authCode"], set["receiptUrl"] = p.AuthCode, p.ReceiptURL
-	}
-	return set
 }
 
 // ApplyRefund takes amount off the intent's refundable balance, once per

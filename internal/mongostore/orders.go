@@ -57,17 +57,25 @@ func objectID(id string) (bson.ObjectID, error) {
 	return oid, nil
 }
 
+func toOrderDoc(o domain.Order) (orderDoc, error) {
+	oid, err := objectID(o.ID)
+	if err != nil {
+		return orderDoc{}, err
+	}
+	return orderDoc{
+		ID: oid, UserID: o.UserID, Amount: o.Amount, Currency: o.Currency, Status: string(o.Status),
+		Payment: toPaymentDoc(o.Payment), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+	}, nil
+}
+
 // InsertOrder inserts o. created is false if an order with o.ID exists: a
 // retry that took over a crashed request finds the order it already made.
 func (s *Store) InsertOrder(ctx context.Context, o domain.Order) (created bool, err error) {
-	oid, err := objectID(o.ID)
+	d, err := toOrderDoc(o)
 	if err != nil {
 		return false, err
 	}
-	_, err = s.orders.InsertOne(ctx, orderDoc{
-		ID: oid, UserID: o.UserID, Amount: o.Amount, Currency: o.Currency, Status: string(o.Status),
-		Payment: toPaymentDoc(o.Payment), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
-	})
+	_, err = s.orders.InsertOne(ctx, d)
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil
 	}

@@ -21,19 +21,26 @@ type refundDoc struct {
 	Reason          string    `bson:"reason"`
 	Status          string    `bson:"status"`
 	CreatedAt       time.Time `bson:"createdAt"`
+	UpdatedAt       time.Time `bson:"updatedAt"`
+}
+
+func toRefundDoc(r domain.Refund) refundDoc {
+	return refundDoc{ID: r.ID, PaymentID: r.PaymentID, PaymentIntentID: r.IntentID, Amount: r.Amount,
+		Reason: string(r.Reason), Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func (d refundDoc) toDomain() domain.Refund {
-	return domain.Refund{ID: d.ID, PaymentID: d.PaymentID, IntentID: d.PaymentIntentID, Amount: d.Amount,
-		Reason: domain.RefundReason(d.Reason), Status: d.Status, CreatedAt: d.CreatedAt.UTC()}
+	r := domain.Refund{ID: d.ID, PaymentID: d.PaymentID, IntentID: d.PaymentIntentID, Amount: d.Amount,
+		Reason: domain.RefundReason(d.Reason), Status: d.Status, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
+	if d.UpdatedAt.IsZero() { // stored by a version without it
+		r.UpdatedAt = r.CreatedAt
+	}
+	return r
 }
 
 // InsertRefund records r; created is false if its id exists.
 func (s *Store) InsertRefund(ctx context.Context, r domain.Refund) (bool, error) {
-	_, err := s.db.Collection(RefundsCollection).InsertOne(ctx, refundDoc{
-		ID: r.ID, PaymentID: r.PaymentID, PaymentIntentID: r.IntentID, Amount: r.Amount,
-		Reason: string(r.Reason), Status: r.Status, CreatedAt: r.CreatedAt,
-	})
+	_, err := s.db.Collection(RefundsCollection).InsertOne(ctx, toRefundDoc(r))
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil
 	}
@@ -49,14 +56,14 @@ func (s *Store) GetRefund(ctx context.Context, id string) (domain.Refund, error)
 	return d.toDomain(), nil
 }
 
-// SetRefundStatus updates a refund's status.
-func (s *Store) SetRefundStatus(ctx context.Context, id, status string) error {
-	_, err := s.db.Collection(RefundsCollection).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"status": status}})
-	return translate(err)
-}
-
-// DeleteRefund removes a pending refund whose guard refused it.
-func (s *Store) DeleteRefund(ctx context.Context, id string) error {
-	_, err := s.db.Collection(RefundsCollection).DeleteOne(ctx, bson.M{"_id": id, "status": "pending"})
-	return translate(err)
+// FinishRefund moves a pending refund to status (succeeded or failed) at
+// now. ok is false if it was not pending any more: an earlier attempt
+// finished it, and what it recorded stands.
+func (s *Store) FinishRefund(ctx context.Context, id, status string, now time.Time) (bool, error) {
+	res, err := s.db.Collection(RefundsCollection).UpdateOne(ctx, bson.M{"_id": id, "status": domain.RefundPending},
+		bson.M{"$set": bson.M{"status": status, "updatedAt": now}})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.MatchedCount == 1, nil
 }

@@ -26,11 +26,16 @@ type Charger interface {
 	Charge(ctx context.Context, req provider.ChargeRequest) (provider.Charge, error)
 }
 
+// Recorder records events; repeating a recording is harmless.
+type Recorder interface {
+	Record(ctx context.Context, evs ...domain.Event) error
+}
+
 // Hooks lets fault drills stop the process between steps. Nil fields are
 // skipped; production wiring leaves them nil.
 type Hooks struct {
 	AfterCharge      func() // charged, order not stored
-	AfterOrderInsert func() // order stored, response not stored
+	AfterOrderInsert func() // order stored, its event not recorded
 }
 
 var _ domain.OrderService = (*Service)(nil)
@@ -39,16 +44,17 @@ var _ domain.OrderService = (*Service)(nil)
 type Service struct {
 	store   Store
 	charger Charger
+	events  Recorder
 	now     func() time.Time
 	hooks   Hooks
 }
 
-// New returns an order service.
-func New(store Store, charger Charger, now func() time.Time, hooks Hooks) *Service {
+// New returns an order service that records its events in events.
+func New(store Store, charger Charger, events Recorder, now func() time.Time, hooks Hooks) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, charger: charger, now: now, hooks: hooks}
+	return &Service{store: store, charger: charger, events: events, now: now, hooks: hooks}
 }
 
 // ChargeKey is the provider charge key of an order.
@@ -63,6 +69,10 @@ func ChargeKey(orderID string) string { return "order_" + orderID }
 // took three. A crash between the two leaves a ledger entry and no order; the
 // retry (or the completer) gets the recorded outcome back from the ledger
 // under the same charge key and inserts the order then.
+//
+// The order's event is recorded last. A crash before it leaves the request
+// unfinished, and its retry (or the completer) finds the order and records
+// the event then: its id derives from the order id, so it is recorded once.
 func (s *Service) Create(ctx context.Context, id string, in domain.NewOrder) (domain.Order, error) {
 	if err := in.Validate(); err != nil {
 		return domain.Order{}, err
@@ -89,18 +99,31 @@ func (s *Service) Create(ctx context.Context, id string, in domain.NewOrder) (do
 		// An earlier attempt stored it from the same ledger entry; answer
 		// with what is stored.
 		stored, err := s.store.GetOrder(ctx, id)
-		if err != nil || stored.Status != domain.OrderCreated {
+		if err != nil {
 			return stored, err
 		}
-		// A CREATED order was left by a version that stored the order
-		// before charging it: settle it now.
-		if _, err := s.store.SettleOrder(ctx, id, o.Status, o.Payment, now); err != nil {
-			return domain.Order{}, err
+		if stored.Status == domain.OrderCreated {
+			// A CREATED order was left by a version that stored the order
+			// before charging it: settle it now.
+			if _, err := s.store.SettleOrder(ctx, id, o.Status, o.Payment, now); err != nil {
+				return domain.Order{}, err
+			}
+			if stored, err = s.store.GetOrder(ctx, id); err != nil {
+				return stored, err
+			}
 		}
-		return s.store.GetOrder(ctx, id)
+		return stored, s.record(ctx, stored)
 	}
 	call(s.hooks.AfterOrderInsert)
-	return o, nil
+	return o, s.record(ctx, o)
+}
+
+// record records the event of o's settlement.
+func (s *Service) record(ctx context.Context, o domain.Order) error {
+	if e, ok := domain.OrderEvent(o, domain.RequestFrom(ctx)); ok {
+		return s.events.Record(ctx, e)
+	}
+	return nil
 }
 
 func call(f func()) {
