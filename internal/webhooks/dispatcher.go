@@ -177,11 +177,11 @@ func (d *Dispatcher) Deliveries(ctx context.Context, f domain.DeliveryFilter) ([
 	if _, err := d.Endpoint(ctx, f.EndpointID); err != nil {
 		return nil, false, err
 	}
-	switch {
-	case f.Limit == 0:
-		f.Limit = 20
-	case f.Limit < 1 || f.Limit > 100:
-		return nil, false, domain.Invalid("limit", "invalid_limit", "limit must be an integer between 1 and 100.")
+	if f.Limit == 0 {
+		f.Limit = domain.DefaultListLimit
+	}
+	if f.Limit < 1 || f.Limit > domain.MaxListLimit {
+		return nil, false, domain.Invalid("limit", "invalid_limit", "limit must be an integer between 1 and %d.", domain.MaxListLimit)
 	}
 	return d.store.ListDeliveries(ctx, f)
 }

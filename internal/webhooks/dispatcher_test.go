@@ -75,7 +75,7 @@ func TestDeliverSigned(t *testing.T) {
 	ep := e.endpoint(c.srv.URL + "/hooks")
 	c.secret.Store(ep.Secret)
 	ev := orderEvent(t)
-	e.events.add(ev)
+	e.addEvent(ev)
 	if err := e.d.Enqueue(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestRetryThenSucceed(t *testing.T) {
 	ep := e.endpoint(c.srv.URL)
 	c.secret.Store(ep.Secret)
 	ev := orderEvent(t)
-	e.events.add(ev)
+	e.addEvent(ev)
 	if err := e.d.Enqueue(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestRetryExhausted(t *testing.T) {
 	ep := e.endpoint(c.srv.URL)
 	c.secret.Store(ep.Secret)
 	ev := orderEvent(t)
-	e.events.add(ev)
+	e.addEvent(ev)
 	if err := e.d.Enqueue(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev := orderEvent(t)
-		e.events.add(ev)
+		e.addEvent(ev)
 		if err := e.d.Enqueue(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func TestFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev := orderEvent(t)
-		e.events.add(ev)
+		e.addEvent(ev)
 		if err := e.d.Enqueue(ctx, ev); err != nil {
 			t.Fatal(err)
 		}

@@ -26,32 +26,6 @@ import (
 	"github.com/reliabledemo/payments/internal/webhooks"
 )
 
-// events is the events source until the store records events: the
-// dispatcher only reads them by id.
-type events struct {
-	mu sync.Mutex
-	m  map[string]domain.Event
-}
-
-func (e *events) add(ev domain.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.m == nil {
-		e.m = map[string]domain.Event{}
-	}
-	e.m[ev.ID] = ev
-}
-
-func (e *events) GetEvent(_ context.Context, id string) (domain.Event, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ev, ok := e.m[id]
-	if !ok {
-		return ev, domain.ErrNotFound
-	}
-	return ev, nil
-}
-
 // orderEvent is the order.paid event of a fresh order.
 func orderEvent(t *testing.T) domain.Event {
 	t.Helper()
@@ -69,7 +43,6 @@ type env struct {
 	t        *testing.T
 	db       *mongo.Database
 	store    *mongostore.Store
-	events   *events
 	d        *webhooks.Dispatcher
 	cmds     atomic.Int64
 	counting atomic.Bool
@@ -77,7 +50,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg webhooks.Config) *env {
 	t.Helper()
-	e := &env{t: t, events: &events{}}
+	e := &env{t: t}
 	mon := &event.CommandMonitor{Started: func(_ context.Context, ev *event.CommandStartedEvent) {
 		switch ev.CommandName {
 		case "hello", "isMaster", "ismaster", "ping", "endSessions", "buildInfo", "saslStart", "saslContinue":
@@ -101,11 +74,19 @@ func newEnv(t *testing.T, cfg webhooks.Config) *env {
 	}
 	cfg.Rand = rand.New(rand.NewPCG(1, 2))
 	cfg.Logger = log
-	e.d = webhooks.New(e.store, e.events, cfg)
+	e.d = webhooks.New(e.store, e.store, cfg)
 	if err := e.d.Refresh(context.Background()); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
 	return e
+}
+
+// addEvent records ev in the store, as the events log does.
+func (e *env) addEvent(ev domain.Event) {
+	e.t.Helper()
+	if _, err := e.store.InsertEvents(context.Background(), []domain.Event{ev}); err != nil {
+		e.t.Fatalf("InsertEvents: %v", err)
+	}
 }
 
 // commands counts the commands f sends.

@@ -23,7 +23,7 @@ func TestLeaseExpiryRedelivers(t *testing.T) {
 	ep := e.endpoint(c.srv.URL)
 	c.secret.Store(ep.Secret)
 	ev := orderEvent(t)
-	e.events.add(ev)
+	e.addEvent(ev)
 	if err := e.d.Enqueue(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestQueueEntryOfSettledDelivery(t *testing.T) {
 	c.secret.Store(ep.Secret)
 	settled, waiting := orderEvent(t), orderEvent(t)
 	for _, ev := range []domain.Event{settled, waiting} {
-		e.events.add(ev)
+		e.addEvent(ev)
 		if err := e.d.Enqueue(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestEndpointDeleted(t *testing.T) {
 	ctx := context.Background()
 	ep := e.endpoint("http://127.0.0.1:1/gone")
 	ev := orderEvent(t)
-	e.events.add(ev)
+	e.addEvent(ev)
 	if err := e.d.Enqueue(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestRedeliver(t *testing.T) {
 	e.endpoint("http://127.0.0.1:1/other", string(domain.EventRefundCreated))
 	c.secret.Store(ep.Secret)
 	ev := orderEvent(t)
-	e.events.add(ev)
+	e.addEvent(ev)
 	if err := e.d.Enqueue(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
