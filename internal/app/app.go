@@ -30,6 +30,7 @@ import (
 	"github.com/reliabledemo/payments/internal/mongostore"
 	"github.com/reliabledemo/payments/internal/orders"
 	"github.com/reliabledemo/payments/internal/provider"
+	"github.com/reliabledemo/payments/internal/webhooks"
 	"github.com/reliabledemo/payments/internal/worker"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -137,8 +138,24 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if !ttl {
 		go idem.Sweep(ctx, cfg.SweepInterval)
 	}
+	// Webhooks: endpoints and delivery faults cached in memory (refreshed
+	// every WEBHOOK_REFRESH), deliveries queued in MongoDB and sent by the
+	// delivery workers of every instance (started with the intent worker).
+	hooks := webhooks.New(store, store, webhooks.Config{
+		MaxAttempts: cfg.WebhookMaxAttempts, RetryWindow: cfg.WebhookRetryWindow, Timeout: cfg.WebhookTimeout,
+		AllowAllHosts: cfg.WebhookAllowAllHosts, Concurrency: cfg.WebhookConcurrency, Poll: cfg.WebhookPoll,
+		Refresh: cfg.WebhookRefresh, Logger: log, Observe: mets.WebhookAttempt,
+	})
+	if err := hooks.Refresh(ctx); err != nil {
+		return fmt.Errorf("load webhook endpoints: %w", err)
+	}
+	go hooks.Run(ctx)
+	if cfg.WebhookAllowAllHosts {
+		log.Warn("WEBHOOK_ALLOW_ALL_HOSTS: webhook endpoints may point at link-local and cloud metadata addresses")
+	}
+
 	// Events: every change records one, and hands it to the webhook fan-out.
-	eventLog := events.New(store, nil, func(e domain.Event) { mets.Event(string(e.Type)) })
+	eventLog := events.New(store, hooks, func(e domain.Event) { mets.Event(string(e.Type)) })
 	orderSvc := orders.New(store, prov, eventLog, nil, orders.Hooks{
 		AfterOrderInsert: hook(faults.AfterOrderInsert), AfterCharge: hook(faults.AfterCharge),
 	})
@@ -156,6 +173,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	defer stopWork()
 	workDone := make(chan struct{})
 	go func() { wrk.Run(workCtx); close(workDone) }()
+	hooksDone := make(chan struct{})
+	go func() { hooks.Work(workCtx); close(hooksDone) }()
 
 	// HTTP.
 	if cfg.AdminAPIKey == "" {
@@ -163,7 +182,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	handler := httpapi.New(httpapi.Config{
 		APIKey: cfg.APIKey, AdminAPIKey: cfg.AdminAPIKey,
-		Orders: orderSvc, Intents: intentSvc, Events: eventLog, Idempotency: idem, Behavior: prov, Store: store,
+		Orders: orderSvc, Intents: intentSvc, Events: eventLog, Webhooks: hooks, WebhookAllowAllHosts: cfg.WebhookAllowAllHosts, Idempotency: idem, Behavior: prov, Store: store,
 		RateLimitRPS: cfg.RateLimitRPS, RateLimitBurst: cfg.RateLimitBurst, CORSOrigins: cfg.CORSOrigins,
 		Faults: faultsAPI, Logger: log, Observe: mets.Request,
 	})
@@ -203,7 +222,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	stopWork()
-	for _, done := range []chan struct{}{workDone, compDone} {
+	for _, done := range []chan struct{}{workDone, hooksDone, compDone} {
 		select {
 		case <-done:
 		case <-sctx.Done():

@@ -63,6 +63,18 @@ type Config struct {
 	HTTPWriteTimeout time.Duration
 	HTTPIdleTimeout  time.Duration
 
+	// Webhook delivery: at most WebhookMaxAttempts attempts of a delivery,
+	// the last nominally WebhookRetryWindow after the first (see
+	// webhooks.Backoff); each request bounded by WebhookTimeout. Link-local
+	// and metadata addresses are refused unless WebhookAllowAllHosts.
+	WebhookMaxAttempts   int
+	WebhookRetryWindow   time.Duration
+	WebhookTimeout       time.Duration
+	WebhookAllowAllHosts bool
+	WebhookConcurrency   int
+	WebhookPoll          time.Duration
+	WebhookRefresh       time.Duration // how often endpoints and delivery faults are reloaded
+
 	// FaultsEnabled turns on /admin/faults: crash points and lost
 	// responses, for failure drills. Never in production.
 	FaultsEnabled bool
@@ -147,6 +159,17 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		HTTPReadTimeout:  p.duration("HTTP_READ_TIMEOUT", 15*time.Second),
 		HTTPWriteTimeout: p.duration("HTTP_WRITE_TIMEOUT", 75*time.Second),
 		HTTPIdleTimeout:  p.duration("HTTP_IDLE_TIMEOUT", 60*time.Second),
+
+		// 8 attempts over an hour: retries at about 0.5, 1, 2, 4, 8, 15
+		// and 30 minutes, so an endpoint down for a deploy or a short outage
+		// still gets its events, and a dead one is given up within the hour.
+		WebhookMaxAttempts:   p.int("WEBHOOK_MAX_ATTEMPTS", 8, 1, 20),
+		WebhookRetryWindow:   p.duration("WEBHOOK_RETRY_WINDOW", time.Hour),
+		WebhookTimeout:       p.duration("WEBHOOK_TIMEOUT", 10*time.Second),
+		WebhookAllowAllHosts: p.bool("WEBHOOK_ALLOW_ALL_HOSTS", false),
+		WebhookConcurrency:   p.int("WEBHOOK_CONCURRENCY", 8, 1, 256),
+		WebhookPoll:          p.duration("WEBHOOK_POLL_INTERVAL", 200*time.Millisecond),
+		WebhookRefresh:       p.duration("WEBHOOK_REFRESH", time.Second),
 
 		// Loopback by default: pprof shows the command line and profiles
 		// the process, which is for operators, not the network.

@@ -39,6 +39,36 @@ func TestValues(t *testing.T) {
 	}
 }
 
+func TestWebhookSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want Config
+	}{
+		{"defaults", map[string]string{}, Config{WebhookMaxAttempts: 8, WebhookRetryWindow: time.Hour, WebhookTimeout: 10 * time.Second,
+			WebhookConcurrency: 8, WebhookPoll: 200 * time.Millisecond, WebhookRefresh: time.Second}},
+		{"drill", map[string]string{"WEBHOOK_MAX_ATTEMPTS": "10", "WEBHOOK_RETRY_WINDOW": "30s", "WEBHOOK_TIMEOUT": "2s",
+			"WEBHOOK_ALLOW_ALL_HOSTS": "true", "WEBHOOK_CONCURRENCY": "16", "WEBHOOK_POLL_INTERVAL": "50ms", "WEBHOOK_REFRESH": "500ms"},
+			Config{WebhookMaxAttempts: 10, WebhookRetryWindow: 30 * time.Second, WebhookTimeout: 2 * time.Second, WebhookAllowAllHosts: true,
+				WebhookConcurrency: 16, WebhookPoll: 50 * time.Millisecond, WebhookRefresh: 500 * time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["API_KEY"] = "k"
+			c, err := Parse(lookup(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := tt.want
+			if c.WebhookMaxAttempts != w.WebhookMaxAttempts || c.WebhookRetryWindow != w.WebhookRetryWindow ||
+				c.WebhookTimeout != w.WebhookTimeout || c.WebhookAllowAllHosts != w.WebhookAllowAllHosts ||
+				c.WebhookConcurrency != w.WebhookConcurrency || c.WebhookPoll != w.WebhookPoll || c.WebhookRefresh != w.WebhookRefresh {
+				t.Fatalf("webhook settings: %+v", c)
+			}
+		})
+	}
+}
+
 func TestUnsafeFerretDB(t *testing.T) {
 	tests := []struct {
 		name string
@@ -91,6 +121,11 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"faults", map[string]string{"API_KEY": "k", "FAULTS_ENABLED": "maybe"}, "FAULTS_ENABLED"},
 		{"burst", map[string]string{"API_KEY": "k", "RATE_LIMIT_BURST": "0"}, "RATE_LIMIT_BURST"},
 		{"unsafe ferretdb", map[string]string{"API_KEY": "k", "MONGODB_UNSAFE_FERRETDB": "yes please"}, "MONGODB_UNSAFE_FERRETDB"},
+		{"webhook attempts", map[string]string{"API_KEY": "k", "WEBHOOK_MAX_ATTEMPTS": "0"}, "WEBHOOK_MAX_ATTEMPTS"},
+		{"webhook attempts too many", map[string]string{"API_KEY": "k", "WEBHOOK_MAX_ATTEMPTS": "21"}, "WEBHOOK_MAX_ATTEMPTS"},
+		{"webhook window", map[string]string{"API_KEY": "k", "WEBHOOK_RETRY_WINDOW": "a while"}, "WEBHOOK_RETRY_WINDOW"},
+		{"webhook timeout", map[string]string{"API_KEY": "k", "WEBHOOK_TIMEOUT": "-1s"}, "WEBHOOK_TIMEOUT"},
+		{"webhook hosts", map[string]string{"API_KEY": "k", "WEBHOOK_ALLOW_ALL_HOSTS": "sure"}, "WEBHOOK_ALLOW_ALL_HOSTS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

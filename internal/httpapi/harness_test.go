@@ -25,6 +25,7 @@ import (
 	"github.com/reliabledemo/payments/internal/provider"
 	"github.com/reliabledemo/payments/internal/testclock"
 	"github.com/reliabledemo/payments/internal/testmongo"
+	"github.com/reliabledemo/payments/internal/webhooks"
 	"github.com/reliabledemo/payments/internal/worker"
 )
 
@@ -43,6 +44,7 @@ type app struct {
 	orders   *orders.Service
 	intents  *intents.Service
 	clock    *testclock.Clock
+	hooks    *webhooks.Dispatcher
 	handler  http.Handler
 }
 
@@ -58,6 +60,7 @@ type appOptions struct {
 	rateLimitBurst int
 	corsOrigins    []string
 	adminDisabled  bool           // no ADMIN_API_KEY
+	webhookHosts   bool           // WEBHOOK_ALLOW_ALL_HOSTS
 	faults         httpapi.Faults // nil: no /admin/faults
 	// realTime runs the idempotency layer on the wall clock, for the tests
 	// of what happens while a request really runs (the lease heartbeat).
@@ -96,7 +99,14 @@ func newApp(t *testing.T, o appOptions) *app {
 	if o.charger != nil {
 		charger = o.charger(prov)
 	}
-	evlog := events.New(store, nil, nil)
+	// Webhooks on the wall clock: consumers verify the signature's
+	// timestamp against it.
+	hooks := webhooks.New(store, store, webhooks.Config{Timeout: 2 * time.Second, Poll: 10 * time.Millisecond,
+		MaxAttempts: 3, RetryWindow: 200 * time.Millisecond, Logger: log})
+	if err := hooks.Refresh(context.Background()); err != nil {
+		t.Fatalf("webhooks Refresh: %v", err)
+	}
+	evlog := events.New(store, hooks, nil)
 	svc := orders.New(store, charger, evlog, clk.Now, o.hooks)
 	isvc := intents.New(store, prov, evlog, clk.Now, o.intentHooks)
 	admin := adminKey
@@ -105,11 +115,11 @@ func newApp(t *testing.T, o appOptions) *app {
 	}
 	h := httpapi.New(httpapi.Config{
 		APIKey: apiKey, AdminAPIKey: admin, Faults: o.faults,
-		Orders: svc, Intents: isvc, Events: evlog, Idempotency: idem, Behavior: prov, Store: store,
+		Orders: svc, Intents: isvc, Events: evlog, Webhooks: hooks, WebhookAllowAllHosts: o.webhookHosts, Idempotency: idem, Behavior: prov, Store: store,
 		RateLimitRPS: o.rateLimitRPS, RateLimitBurst: o.rateLimitBurst, CORSOrigins: o.corsOrigins,
 		Logger: log, Now: clk.Now,
 	})
-	return &app{t: t, db: o.db, store: store, provider: prov, idem: idem, orders: svc, intents: isvc, clock: clk, handler: h}
+	return &app{t: t, db: o.db, store: store, hooks: hooks, provider: prov, idem: idem, orders: svc, intents: isvc, clock: clk, handler: h}
 }
 
 // startWorker runs a worker over the app's queue until the test ends. Its
@@ -123,6 +133,14 @@ func (a *app) startWorker(concurrency int, lease time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
+	a.t.Cleanup(func() { cancel(); <-done })
+}
+
+// startDelivery runs the webhook delivery worker until the test ends.
+func (a *app) startDelivery() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.hooks.Work(ctx); close(done) }()
 	a.t.Cleanup(func() { cancel(); <-done })
 }
 

@@ -54,14 +54,18 @@ type Config struct {
 	RateLimitBurst int
 	CORSOrigins    []string // nil: no CORS headers
 
-	Orders      domain.OrderService
-	Intents     domain.IntentService
-	Events      Events
-	Idempotency Idempotency
-	Behavior    PaymentBehavior
-	Store       Pinger
-	Faults      Faults          // nil: no fault routes, no fault code on any path
-	Observe     RequestObserver // nil: no request metrics
+	Orders   domain.OrderService
+	Intents  domain.IntentService
+	Events   Events
+	Webhooks Webhooks
+	// WebhookAllowAllHosts lets endpoints point at link-local and
+	// metadata addresses (WEBHOOK_ALLOW_ALL_HOSTS).
+	WebhookAllowAllHosts bool
+	Idempotency          Idempotency
+	Behavior             PaymentBehavior
+	Store                Pinger
+	Faults               Faults          // nil: no fault routes, no fault code on any path
+	Observe              RequestObserver // nil: no request metrics
 
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -123,10 +127,18 @@ func New(cfg Config) http.Handler {
 	api.GET("/refunds/:id", a.getRefund)
 	api.GET("/events", a.listEvents)
 	api.GET("/events/:id", a.getEvent)
+	api.POST("/events/:id/redeliver", a.redeliverEvent)
+	api.POST("/webhook_endpoints", a.createEndpoint)
+	api.GET("/webhook_endpoints", a.listEndpoints)
+	api.GET("/webhook_endpoints/:id", a.getEndpoint)
+	api.DELETE("/webhook_endpoints/:id", a.deleteEndpoint)
+	api.GET("/webhook_endpoints/:id/deliveries", a.listDeliveries)
 
 	admin := r.Group("/admin", adminGate(cfg.AdminAPIKey))
 	admin.GET("/payment-behavior", a.getBehavior)
 	admin.POST("/payment-behavior", a.setBehavior)
+	admin.GET("/webhook-behavior", a.getWebhookFaults)
+	admin.POST("/webhook-behavior", a.setWebhookFaults)
 	if cfg.Faults != nil {
 		admin.GET("/faults", a.getFaults)
 		admin.POST("/faults", a.setFaults)

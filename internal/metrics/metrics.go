@@ -34,6 +34,7 @@ type Metrics struct {
 	chargeDuration *prometheus.HistogramVec
 	jobs           *prometheus.CounterVec
 	events         *prometheus.CounterVec
+	webhooks       *prometheus.CounterVec
 	mongoDuration  *prometheus.HistogramVec
 }
 
@@ -43,6 +44,7 @@ var (
 	idempotencyOutcomes = []string{"first", "replay", "mismatch", "in_use", "takeover", "expired", "recovered"}
 	chargeOutcomes      = []string{"succeeded", "declined", "timeout", "error"}
 	jobEvents           = []string{"queued", "claimed", "finished", "retried", "dropped"}
+	webhookOutcomes     = []string{"succeeded", "retried", "failed"}
 )
 
 // Request latencies span a 1 ms replay to a charge the drills delay by up
@@ -87,6 +89,10 @@ func New() *Metrics {
 			Name: "payments_events_recorded_total",
 			Help: "Events recorded by type; an event recorded again after a crash counts once.",
 		}, []string{"type"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payments_webhook_attempts_total",
+			Help: "Webhook delivery attempts by outcome: succeeded, retried (failed, another attempt scheduled), failed (the last attempt failed).",
+		}, []string{"outcome"}),
 		mongoDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "payments_mongodb_command_duration_seconds",
 			Help:    "MongoDB command latency as the driver measures it, by command name and whether it succeeded.",
@@ -96,7 +102,7 @@ func New() *Metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.idempotency, m.charges, m.chargeDuration, m.jobs, m.events, m.mongoDuration,
+		m.httpRequests, m.httpDuration, m.idempotency, m.charges, m.chargeDuration, m.jobs, m.events, m.webhooks, m.mongoDuration,
 	)
 	for _, o := range idempotencyOutcomes {
 		m.idempotency.WithLabelValues(o)
@@ -106,6 +112,9 @@ func New() *Metrics {
 	}
 	for _, e := range jobEvents {
 		m.jobs.WithLabelValues(e)
+	}
+	for _, o := range webhookOutcomes {
+		m.webhooks.WithLabelValues(o)
 	}
 	return m
 }
@@ -153,6 +162,9 @@ func (m *Metrics) Job(event string) { m.jobs.WithLabelValues(event).Inc() }
 // Event records one event recorded for the first time, by its type (a
 // bounded set, domain.EventTypes).
 func (m *Metrics) Event(eventType string) { m.events.WithLabelValues(eventType).Inc() }
+
+// WebhookAttempt records one webhook delivery attempt's outcome.
+func (m *Metrics) WebhookAttempt(outcome string) { m.webhooks.WithLabelValues(outcome).Inc() }
 
 // JobQueued records a job newly queued (the store calls it).
 func (m *Metrics) JobQueued() { m.Job("queued") }

@@ -36,6 +36,10 @@ var indexes = []indexSpec{
 	{coll: IdempotencyCollection, keys: bson.D{{Key: "status", Value: 1}, {Key: "leaseUntil", Value: 1}}},
 	// ClaimJob: {availableAt: {$lte: now}} sorted by availableAt.
 	{coll: JobsCollection, keys: bson.D{{Key: "availableAt", Value: 1}}},
+	// ClaimDelivery: {availableAt: {$lte: now}} sorted by availableAt.
+	{coll: WebhookQueueCollection, keys: bson.D{{Key: "availableAt", Value: 1}}},
+	// ListDeliveries: one endpoint's deliveries, newest (_id) first.
+	{coll: WebhookDeliveriesCollection, keys: bson.D{{Key: "endpointId", Value: 1}, {Key: "_id", Value: -1}}},
 	// ListOrders: filtered by userId or status, newest (_id) first.
 	{coll: OrdersCollection, keys: bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: -1}}},
 	{coll: OrdersCollection, keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: -1}}},
