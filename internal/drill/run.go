@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 			if err != nil {
 				return rep, fmt.Errorf("read the webhook deliveries: %w", err)
 			}
-			fmt.Fprintf(stdout, "  webhooks          %d deliveries received: %d events, %d duplicates, %d stale, %d rejected (the service recorded %d forged)\n",
+			fmt.Fprintf(stdout, "webhooks          %d deliveries received: %d events, %d duplicates, %d stale, %d rejected (the service recorded %d forged)\n",
 				v.deliveries, len(v.seen), v.duplicates, v.stale, v.rejected, forged)
 			f := found{}
 			checkWebhooks(f, snap, &v, forged)

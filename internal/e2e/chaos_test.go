@@ -25,7 +25,7 @@ import (
 // the run stronger (more payments under the same number of kills) instead of
 // shorter.
 // chaosFor is how long the chaos drill starts payments.
-const chaosFor = 40 * time.Second
+const chaosFor = 50 * time.Second
 
 func TestMultiInstanceChaos(t *testing.T) {
 	if testing.Short() {
@@ -42,6 +42,10 @@ func TestMultiInstanceChaos(t *testing.T) {
 		"IDEMPOTENCY_LEASE=2s", "WORKER_LEASE=2s", "WORKER_POLL_INTERVAL=50ms", "WORKER_CONCURRENCY=4",
 		"ASYNC_DELAY=100ms", "ASYNC_JITTER=200ms", "BEHAVIOR_REFRESH=200ms", "SHUTDOWN_TIMEOUT=2s",
 		"RECOVERY_AFTER=1s", "COMPLETER_INTERVAL=300ms",
+		// Webhooks: retries within 20 s (8 attempts), so a delivery whose
+		// attempts failed on purpose, or whose instance was killed, still
+		// arrives within the drill's webhook wait.
+		"WEBHOOK_RETRY_WINDOW=20s", "WEBHOOK_TIMEOUT=3s", "WEBHOOK_POLL_INTERVAL=50ms",
 	}
 	servers := make([]*server, 3)
 	urls := make([]string, len(servers))
@@ -66,12 +70,17 @@ func TestMultiInstanceChaos(t *testing.T) {
 		dropResponses(s)
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	drill := exec.CommandContext(ctx, binary(t, "drill"),
 		"-urls", strings.Join(urls, ","), "-mongodb-uri", uri, "-db", "reliability_demo",
-		"-api-key", apiKey, "-n", "100000", "-for", chaosFor.String(), "-c", "12", "-mix", "0.5",
-		"-timeout", "5s", "-deadline", "2m", "-abandon", "0.2", "-recovery-wait", "60s", "-quiet")
+		"-api-key", apiKey, "-n", "100000", "-for", chaosFor.String(), "-c", "16", "-mix", "0.5",
+		"-timeout", "5s", "-deadline", "2m", "-abandon", "0.2", "-recovery-wait", "60s", "-quiet",
+		// The drill's webhook consumer, under the delivery faults:
+		// 20% duplicates, a 2 s reorder window, 10% failed attempts, 5%
+		// forged copies.
+		"-webhooks", "-admin-key", adminKey, "-webhook-duplicate", "0.2", "-webhook-reorder", "2s",
+		"-webhook-fail", "0.1", "-webhook-forged", "0.05", "-webhook-wait", "90s")
 	out := &syncBuffer{}
 	drill.Stdout, drill.Stderr = out, out
 	if err := drill.Start(); err != nil {
