@@ -16,20 +16,16 @@ type logTail struct {
 	n     int // lines seen in all
 }
 
-func newLogTail(tb testing.TB, max int) *logTail {
-	l := &logTail{max: max}
-	tb.Cleanup(func() {
-		if !tb.Failed() {
-			return
-		}
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.n > len(l.lines) {
-			tb.Logf("paymentstest: service log, last %d of %d lines:", len(l.lines), l.n)
-		}
-		tb.Log("paymentstest: service log (warnings and errors):\n" + strings.Join(l.lines, "\n"))
-	})
-	return l
+func newLogTail(max int) *logTail { return &logTail{max: max} }
+
+// dump logs the lines kept to tb.
+func (l *logTail) dump(tb testing.TB) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == 0 {
+		return
+	}
+	tb.Logf("paymentstest: service log, last %d of %d warnings and errors:\n%s", len(l.lines), l.n, strings.Join(l.lines, "\n"))
 }
 
 // Write takes whole lines, as slog's handlers write them.

@@ -2,9 +2,11 @@ package paymentstest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,54 +37,84 @@ type Service struct {
 	MongoURI string         // the store, for inspection with the MongoDB driver or mongosh
 	Database string         // the database the service writes (Database)
 
-	tb    testing.TB
-	cfg   config.Config
-	set   settings
-	log   *slog.Logger
-	store *embedded.Server
-	addr  string // the listen address, kept across restarts
+	cfg     config.Config
+	set     settings
+	log     *slog.Logger
+	logs    *logTail
+	store   *embedded.Server
+	dir     string // the store's data, removed by Close
+	addr    string // the listen address, kept across restarts
+	startup time.Duration
 
 	mu      sync.Mutex
 	current *instance
 	closed  bool
 	runs    sync.WaitGroup // every instance's app.Run, and restarts in flight
 	crashes atomic.Int64
+	errs    []error // of restarts, reported by Close
 }
 
 // New starts the service and its store, waits until it answers, and stops
-// both when tb's test ends. It fails tb if they cannot start.
+// both when tb's test ends. It fails tb if they cannot start. If the test
+// fails, the service's last warnings and errors are added to its log.
 func New(tb testing.TB, opts ...Option) *Service {
 	tb.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		tb.Fatalf("paymentstest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("paymentstest: %v", err)
+		}
+		if tb.Failed() {
+			s.logs.dump(tb)
+		}
+	})
+	tb.Logf("paymentstest: service at %s, store at %s (database %s), up in %s",
+		s.URL, s.MongoURI, s.Database, s.startup.Round(time.Millisecond))
+	return s
+}
+
+// Start is New for code that has no testing.TB: a TestMain that shares one
+// service among a package's tests, an example, a tool. Close stops it.
+func Start(opts ...Option) (_ *Service, err error) {
 	began := time.Now()
 	set := defaults()
 	for _, o := range opts {
 		o(&set)
 	}
-	logs := newLogTail(tb, 200)
-	log := set.log
-	if log == nil {
-		log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s := &Service{set: set, logs: newLogTail(200)}
+	s.log = set.log
+	if s.log == nil {
+		s.log = slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	if s.dir, err = os.MkdirTemp("", "paymentstest-"); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	store, err := embedded.Start(ctx, embedded.Options{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", Logger: log})
-	if err != nil {
-		tb.Fatalf("paymentstest: start the store: %v", err)
+	if s.store, err = embedded.Start(ctx, embedded.Options{DataDir: s.dir, Addr: "127.0.0.1:0", Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("start the store: %w", err)
 	}
-	s := &Service{tb: tb, set: set, log: log, store: store, MongoURI: store.URI()}
-	tb.Cleanup(s.stop)
+	s.MongoURI = s.store.URI()
 
-	set.env["MONGODB_URI"] = store.URI()
+	set.env["MONGODB_URI"] = s.MongoURI
 	set.env["PORT"] = "0"
 	if s.cfg, err = config.Parse(func(k string) (string, bool) { v, ok := set.env[k]; return v, ok }); err != nil {
-		tb.Fatalf("paymentstest: configuration: %v", err)
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	s.Database = s.cfg.MongoDB
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatalf("paymentstest: listen: %v", err)
+		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s.addr = ln.Addr().String()
 	s.URL = "http://" + s.addr
@@ -91,19 +123,18 @@ func New(tb testing.TB, opts ...Option) *Service {
 
 	inst := s.launch(ln)
 	if err := s.ready(ctx, inst); err != nil {
-		tb.Fatalf("paymentstest: the service did not start: %v", err)
+		return nil, fmt.Errorf("the service did not start: %w", err)
 	}
 	if set.behavior != nil {
 		if _, err := s.Admin.SetPaymentBehavior(ctx, *set.behavior); err != nil {
-			tb.Fatalf("paymentstest: WithBehavior: %v", err)
+			return nil, fmt.Errorf("WithBehavior: %w", err)
 		}
 	}
 	if err := s.applyStartFaults(ctx); err != nil {
-		tb.Fatalf("paymentstest: WithDropResponseRate: %v", err)
+		return nil, fmt.Errorf("WithDropResponseRate: %w", err)
 	}
-	tb.Logf("paymentstest: service at %s, store at %s (database %s), up in %s",
-		s.URL, s.MongoURI, s.Database, time.Since(began).Round(time.Millisecond))
-	return s
+	s.startup = time.Since(began)
+	return s, nil
 }
 
 // NewClient returns another client of the service, with its keys set;
@@ -111,10 +142,7 @@ func New(tb testing.TB, opts ...Option) *Service {
 // Service.Client: another retry policy, an observer, a key generator.
 func (s *Service) NewClient(opts ...client.Option) *client.Client {
 	all := append([]client.Option{client.WithAPIKey(APIKey), client.WithAdminKey(AdminKey)}, opts...)
-	c, err := client.New(s.URL, all...)
-	if err != nil { // the URL is ours: this cannot happen
-		s.tb.Fatalf("paymentstest: %v", err)
-	}
+	c, _ := client.New(s.URL, all...) // the URL is ours: it is valid
 	return c
 }
 
@@ -177,14 +205,17 @@ func (s *Service) restart() {
 	if err != nil {
 		// The port was taken while the service was down: nothing listens
 		// there now, and every later call fails.
-		s.tb.Errorf("paymentstest: restart after a crash: %v", err)
+		s.fail(fmt.Errorf("restart after a crash: %w", err))
 		return
 	}
 	inst := s.launch(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
+	if inst == nil {
+		return // closed meanwhile
+	}
 	if err := s.ready(ctx, inst); err != nil {
-		s.tb.Errorf("paymentstest: restart after a crash: %v", err)
+		s.fail(fmt.Errorf("restart after a crash: %w", err))
 		return
 	}
 	if err := s.applyStartFaults(ctx); err != nil {
@@ -192,8 +223,19 @@ func (s *Service) restart() {
 	}
 }
 
-// stop ends the service, waits for it, and closes the store.
-func (s *Service) stop() {
+// fail records an error for Close to report.
+func (s *Service) fail(err error) {
+	s.log.Error("paymentstest: " + err.Error())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs = append(s.errs, err)
+}
+
+// Close stops the service, waits for it, closes the store and removes its
+// data. It reports what went wrong since the start: a failed restart, a
+// service that did not stop. New calls it on t.Cleanup. It is safe to call
+// twice.
+func (s *Service) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	inst := s.current
@@ -206,7 +248,17 @@ func (s *Service) stop() {
 	select {
 	case <-done:
 	case <-time.After(s.cfg.ShutdownTimeout + 10*time.Second):
-		s.tb.Errorf("paymentstest: the service did not stop")
+		s.fail(errors.New("the service did not stop"))
 	}
-	_ = s.store.Close()
+	if s.store != nil {
+		_ = s.store.Close()
+	}
+	if s.dir != "" {
+		_ = os.RemoveAll(s.dir)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := errors.Join(s.errs...)
+	s.errs = nil
+	return err
 }
