@@ -40,7 +40,10 @@ type Options struct {
 	// Listener serves the API; nil listens on cfg.Port on every interface.
 	Listener net.Listener
 	// Exit ends the process at an armed crash point (FAULTS_ENABLED); nil
-	// is os.Exit, which runs no deferred cleanup, as in a real crash.
+	// is os.Exit, which runs no deferred cleanup, as in a real crash. Like
+	// os.Exit it must not return: the code after a crash point would run.
+	// paymentstest cuts the instance's connections and ends the calling
+	// goroutine instead, so that one test binary can crash and restart it.
 	Exit func(code int)
 }
 

@@ -1,16 +1,16 @@
 package drill
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+
+	payclient "github.com/reliabledemo/payments/client"
 )
 
 // Counters are what one payment's requests met on the way.
@@ -65,23 +65,40 @@ func (t *tally) merge(o tally) {
 	t.unexpected = append(t.unexpected, o.unexpected...)
 }
 
-// client sends the drill's requests.
+// Backoff of the drill's retries: exponential with full jitter from 50 ms
+// to 2 s, never less than Retry-After, and no limit on attempts but the
+// payment's deadline.
+var retryPolicy = payclient.RetryPolicy{MaxAttempts: -1, BaseDelay: 50 * time.Millisecond, MaxDelay: 2 * time.Second}
+
+// client sends the drill's requests through the public client package, so
+// that the retries a user's code gets are the ones exercised under chaos.
 type client struct {
-	http    *http.Client
-	urls    []string
-	apiKey  string
-	timeout time.Duration
-	t0      time.Time // start of the run, which attempts are timed from
+	api    *payclient.Client
+	http   *http.Client
+	policy payclient.RetryPolicy
+	urls   []string
+	t0     time.Time // start of the run, which attempts are timed from
 }
 
-func newClient(cfg Config) *client {
+func newClient(cfg Config) (*client, error) {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        2 * cfg.Concurrency * len(cfg.URLs),
 		MaxIdleConnsPerHost: 2 * cfg.Concurrency,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	return &client{http: &http.Client{Transport: tr}, urls: cfg.URLs, apiKey: cfg.APIKey, timeout: cfg.Timeout}
+	rt, err := newRotation(cfg.URLs, tr)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: rt}
+	p := retryPolicy
+	p.AttemptTimeout = cfg.Timeout
+	api, err := payclient.New(cfg.URLs[0], payclient.WithAPIKey(cfg.APIKey), payclient.WithHTTPClient(hc), payclient.WithRetryPolicy(p))
+	if err != nil {
+		return nil, err
+	}
+	return &client{api: api, http: hc, policy: p, urls: cfg.URLs}, nil
 }
 
 // request is one step of a payment.
@@ -89,7 +106,6 @@ type request struct {
 	method string
 	path   string
 	key    string // Idempotency-Key; "" for reads
-	body   []byte // nil for reads
 	// once makes a client that gives up after its first attempt: what it
 	// leaves unfinished is the completer's to finish.
 	once bool
@@ -97,62 +113,14 @@ type request struct {
 
 func (r request) String() string { return r.method + " " + r.path }
 
-// answer is an HTTP response, read in full.
+// answer is the final answer of a step: status 0 when there was none.
 type answer struct {
-	status     int
-	code       string // error.code of an error body
-	body       []byte
-	replayed   bool
-	retryAfter time.Duration // 0 when absent
+	status int
+	code   string
 }
 
-// attempt sends req once to base. A transport failure is an error.
-func (c *client) attempt(ctx context.Context, base string, req request) (answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var body io.Reader
-	if req.body != nil {
-		body = bytes.NewReader(req.body)
-	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, base+req.path, body)
-	if err != nil {
-		return answer{}, err
-	}
-	// net/http resends a request with an Idempotency-Key by itself when a
-	// reused connection dies before the answer; the drill must see that drop
-	// to count it and to retry on another instance, so the body is made
-	// unrewindable.
-	hr.GetBody = nil
-	hr.Header.Set("Authorization", "Bearer "+c.apiKey)
-	if req.body != nil {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	if req.key != "" {
-		hr.Header.Set("Idempotency-Key", req.key)
-	}
-	resp, err := c.http.Do(hr)
-	if err != nil {
-		return answer{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return answer{}, err // the connection dropped mid-body
-	}
-	a := answer{status: resp.StatusCode, body: b, replayed: resp.Header.Get("Idempotent-Replayed") == "true"}
-	a.retryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	if resp.StatusCode >= 400 {
-		var e struct {
-			Error struct {
-				Code string `json:"code"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(b, &e) == nil {
-			a.code = e.Error.Code
-		}
-	}
-	return a, nil
-}
+// send makes a step's call with the options the drill adds.
+type send func(ctx context.Context, opts ...payclient.CallOption) error
 
 // errNoAnswer is a step that got no final answer before its payment's
 // deadline, or before the drill was interrupted.
@@ -162,49 +130,59 @@ var errNoAnswer = errors.New("no final answer")
 // no final answer.
 var errAbandoned = errors.New("abandoned after the first attempt")
 
-// call sends req until it gets a final answer, trying the base URLs in turn
-// from start so that a retry after a drop goes to another instance. It
-// returns the final answer and its verdict (never Retry), or errNoAnswer
-// wrapped with the last thing seen when ctx ends first.
-func (c *client) call(ctx context.Context, t *tally, rnd *rand.Rand, start int, e Expect, req request) (answer, Verdict, error) {
+// call runs one step through the client, which retries it with one key;
+// attempt n goes to base URL start+n, so that a retry after a drop goes to
+// another instance. It counts every attempt in t, and returns the final
+// answer and its verdict (never Retry), or errNoAnswer wrapped with the
+// last thing seen when the client gave up first.
+func (c *client) call(ctx context.Context, t *tally, start int, e Expect, req request, do send) (answer, Verdict, error) {
 	last := "nothing"
-	for n := 0; ; n++ {
-		if ctx.Err() != nil {
-			return answer{}, Retry, fmt.Errorf("%w to %s (last: %s)", errNoAnswer, req, last)
-		}
-		base := c.urls[(start+n)%len(c.urls)]
-		sent := time.Now()
-		a, err := c.attempt(ctx, base, req)
-		t.attempts = append(t.attempts, attempt{At: sent.Sub(c.t0), Latency: time.Since(sent), Status: a.status})
+	var final answer // of the last attempt
+	observe := func(a payclient.Attempt) {
+		final = answer{status: a.StatusCode, code: a.Code}
+		t.attempts = append(t.attempts, attempt{At: a.Start.Sub(c.t0), Latency: a.Duration, Status: a.StatusCode})
 		t.Attempts++
-		if err != nil && ctx.Err() != nil {
+		if a.Err != nil && ctx.Err() != nil {
 			// The payment's own deadline or an interrupt cut this attempt
 			// short: that is not the service dropping it.
-			return answer{}, Retry, fmt.Errorf("%w to %s (last: %s)", errNoAnswer, req, last)
+			return
 		}
-		if a.replayed {
+		if a.Replayed {
 			t.Replays++
 		}
-		v := Classify(e, a.status, a.code)
-		if err != nil {
+		if a.Err != nil {
 			t.Dropped++
-			last = err.Error()
-		} else if v == Retry {
-			t.count(a.status)
-			last = fmt.Sprintf("%d %s", a.status, a.code)
+			last = a.Err.Error()
+		} else if Classify(e, a.StatusCode, a.Code) == Retry {
+			t.count(a.StatusCode)
+			last = fmt.Sprintf("%d %s", a.StatusCode, a.Code)
 		}
-		switch v {
-		case Final, Refused:
-			return a, v, nil
-		case Unexpected:
-			t.unexpected = append(t.unexpected, badAnswer{fmt.Sprintf("%s: %d %s", req, a.status, a.code), a.status})
-			return a, v, nil
-		}
-		if req.once {
-			return answer{}, Retry, fmt.Errorf("%w: %s (%s)", errAbandoned, req, last)
-		}
-		sleep(ctx, Backoff(n, a.retryAfter, rnd))
 	}
+	opts := []payclient.CallOption{payclient.Observe(observe)}
+	if req.key != "" {
+		opts = append(opts, payclient.IdempotencyKey(req.key))
+	}
+	if req.once {
+		p := c.policy
+		p.MaxAttempts = 1
+		opts = append(opts, payclient.WithPolicy(p))
+	}
+	err := do(context.WithValue(ctx, rotorKey{}, &rotor{next: start}), opts...)
+	a := final
+	if err != nil && !errors.As(err, new(*payclient.Error)) {
+		a = answer{} // no answer
+	}
+	v := Classify(e, a.status, a.code)
+	switch v {
+	case Retry:
+		if req.once && ctx.Err() == nil {
+			return a, v, fmt.Errorf("%w: %s (%s)", errAbandoned, req, last)
+		}
+		return a, v, fmt.Errorf("%w to %s (last: %s)", errNoAnswer, req, last)
+	case Unexpected:
+		t.unexpected = append(t.unexpected, badAnswer{fmt.Sprintf("%s: %d %s", req, a.status, a.code), a.status})
+	}
+	return a, v, nil
 }
 
 // count records a retryable status.
@@ -221,9 +199,42 @@ func (t *tally) count(status int) {
 	}
 }
 
-// encode encodes a request body the drill built itself: maps of strings and
-// integers, which always encode.
-func encode(v map[string]any) []byte {
-	b, _ := json.Marshal(v)
-	return b
+// rotorKey carries a call's rotor in its context.
+type rotorKey struct{}
+
+// rotor is the base URL index of a call's next attempt. A call's attempts
+// run one after another on its goroutine, so it needs no lock.
+type rotor struct{ next int }
+
+// rotation is a transport that sends each attempt of a call to the next
+// base URL, in turn from the call's start, by rewriting the request's
+// scheme, host and path prefix. Requests without a rotor pass unchanged.
+type rotation struct {
+	bases []*url.URL
+	next  http.RoundTripper
+}
+
+func newRotation(urls []string, next http.RoundTripper) (*rotation, error) {
+	r := &rotation{next: next}
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		r.bases = append(r.bases, u)
+	}
+	return r, nil
+}
+
+func (r *rotation) RoundTrip(req *http.Request) (*http.Response, error) {
+	ro, ok := req.Context().Value(rotorKey{}).(*rotor)
+	if !ok {
+		return r.next.RoundTrip(req)
+	}
+	to := r.bases[ro.next%len(r.bases)]
+	ro.next++
+	out := req.Clone(req.Context()) // a RoundTripper must not change its request
+	out.URL.Scheme, out.URL.Host, out.Host = to.Scheme, to.Host, to.Host
+	out.URL.Path = to.Path + strings.TrimPrefix(req.URL.Path, r.bases[0].Path)
+	return r.next.RoundTrip(out)
 }

@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	payclient "github.com/reliabledemo/payments/client"
 )
 
 // Kind of logical payment.
@@ -118,9 +119,13 @@ func unexpected(r *Result, status int, why string) {
 }
 
 func (d *driver) order(ctx context.Context, r *Result) {
-	req := request{method: "POST", path: "/orders", key: r.ID + "-order", once: r.Abandon,
-		body: encode(map[string]any{"userId": r.ID, "amount": r.Amount, "currency": "USD"})}
-	a, v, err := d.c.call(ctx, &r.tally, r.rnd, r.start, expectOrder, req)
+	req := request{method: "POST", path: "/orders", key: r.ID + "-order", once: r.Abandon}
+	var o *payclient.Order
+	a, v, err := d.c.call(ctx, &r.tally, r.start, expectOrder, req, func(ctx context.Context, opts ...payclient.CallOption) error {
+		var err error
+		o, err = d.c.api.CreateOrder(ctx, payclient.OrderParams{UserID: r.ID, Amount: r.Amount, Currency: "USD"}, opts...)
+		return err
+	})
 	if err != nil {
 		d.stop(r, err)
 		return
@@ -129,36 +134,37 @@ func (d *driver) order(ctx context.Context, r *Result) {
 		r.Outcome, r.Reason = OutcomeUnexpected, fmt.Sprintf("%s: %d %s", req, a.status, a.code)
 		return
 	}
-	var body struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-		Order  struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		} `json:"order"`
-	}
-	_ = json.Unmarshal(a.body, &body)
-	id, status, outcome, want := body.ID, body.Status, OutcomePaid, "PAID"
+	outcome, want := OutcomePaid, payclient.OrderPaid
 	if v == Refused {
-		id, status, outcome, want = body.Order.ID, body.Order.Status, OutcomePaymentFailed, "PAYMENT_FAILED"
+		outcome, want = OutcomePaymentFailed, payclient.OrderPaymentFailed
 	}
-	if id == "" || status != want {
+	if o == nil || o.ID == "" || o.Status != want {
+		id, status := "", ""
+		if o != nil {
+			id, status = o.ID, o.Status
+		}
 		unexpected(r, a.status, fmt.Sprintf("%s: %d with order id %q, status %q", req, a.status, id, status))
 		return
 	}
-	r.OrderID, r.Outcome = id, outcome
+	r.OrderID, r.Outcome = o.ID, outcome
 }
 
 // intentJSON is the part of an intent the drill reads.
 type intentJSON struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
+	ID     string
+	Status string
 }
 
 // step runs one step whose answer is an intent, and reports the intent or
 // false once the payment is over (unfinished or unexpected).
-func (d *driver) step(ctx context.Context, r *Result, e Expect, req request) (intentJSON, bool) {
-	a, v, err := d.c.call(ctx, &r.tally, r.rnd, r.start, e, req)
+func (d *driver) step(ctx context.Context, r *Result, e Expect, req request,
+	call func(ctx context.Context, opts ...payclient.CallOption) (intentJSON, error)) (intentJSON, bool) {
+	var it intentJSON
+	a, v, err := d.c.call(ctx, &r.tally, r.start, e, req, func(ctx context.Context, opts ...payclient.CallOption) error {
+		var err error
+		it, err = call(ctx, opts...)
+		return err
+	})
 	if err != nil {
 		d.stop(r, err)
 		return intentJSON{}, false
@@ -167,35 +173,56 @@ func (d *driver) step(ctx context.Context, r *Result, e Expect, req request) (in
 		r.Outcome, r.Reason = OutcomeUnexpected, fmt.Sprintf("%s: %d %s", req, a.status, a.code)
 		return intentJSON{}, false
 	}
-	var it intentJSON
-	if json.Unmarshal(a.body, &it) != nil || !strings.HasPrefix(it.ID, "pi_") {
+	if !strings.HasPrefix(it.ID, "pi_") {
 		unexpected(r, a.status, fmt.Sprintf("%s: %d without an intent id", req, a.status))
 		return it, false
 	}
 	return it, true
 }
 
-func (d *driver) intent(ctx context.Context, r *Result) {
-	create := map[string]any{"amount": r.Amount, "currency": "USD", "customer_id": r.ID, "payment_method_id": r.PaymentMethod}
-	if r.Manual {
-		create["capture_method"] = "manual"
+// intentStep adapts a client call that returns an intent to step.
+func intentStep(pi *payclient.PaymentIntent, err error) (intentJSON, error) {
+	if pi == nil {
+		return intentJSON{}, err
 	}
-	it, ok := d.step(ctx, r, expectCreated, request{method: "POST", path: "/payment_intents", key: r.ID + "-create", body: encode(create), once: r.Abandon})
+	return intentJSON{ID: pi.ID, Status: pi.Status}, err
+}
+
+func (d *driver) intent(ctx context.Context, r *Result) {
+	create := payclient.PaymentIntentParams{Amount: r.Amount, Currency: "USD", CustomerID: r.ID, PaymentMethodID: r.PaymentMethod}
+	if r.Manual {
+		create.CaptureMethod = "manual"
+	}
+	api := d.c.api
+	it, ok := d.step(ctx, r, expectCreated, request{method: "POST", path: "/payment_intents", key: r.ID + "-create", once: r.Abandon},
+		func(ctx context.Context, opts ...payclient.CallOption) (intentJSON, error) {
+			return intentStep(api.CreatePaymentIntent(ctx, create, opts...))
+		})
 	if !ok {
 		return
 	}
 	r.IntentID = it.ID
 	path := "/payment_intents/" + it.ID
-	if it, ok = d.step(ctx, r, expectAccepted, request{method: "PATCH", path: path + "/confirm", key: r.ID + "-confirm", body: []byte("{}"), once: r.Abandon}); !ok {
+	if it, ok = d.step(ctx, r, expectAccepted, request{method: "PATCH", path: path + "/confirm", key: r.ID + "-confirm", once: r.Abandon},
+		func(ctx context.Context, opts ...payclient.CallOption) (intentJSON, error) {
+			cf, err := api.ConfirmPaymentIntent(ctx, r.IntentID, payclient.ConfirmParams{}, opts...)
+			if cf == nil {
+				return intentJSON{}, err
+			}
+			return intentJSON{ID: cf.ID, Status: cf.Status}, err
+		}); !ok {
 		return
 	}
 	r.Confirmed = true
+	get := func(ctx context.Context, opts ...payclient.CallOption) (intentJSON, error) {
+		return intentStep(api.GetPaymentIntent(ctx, r.IntentID, opts...))
+	}
 	for k := 0; ; k++ {
 		r.Polls++
-		if it, ok = d.step(ctx, r, expectOK, request{method: "GET", path: path}); !ok {
+		if it, ok = d.step(ctx, r, expectOK, request{method: "GET", path: path}, get); !ok {
 			return
 		}
-		if it.Status != "processing" {
+		if it.Status != payclient.IntentProcessing {
 			break
 		}
 		if !sleep(ctx, PollDelay(k, r.rnd)) {
@@ -204,12 +231,15 @@ func (d *driver) intent(ctx context.Context, r *Result) {
 		}
 	}
 	switch it.Status {
-	case "succeeded", "failed", "canceled":
-	case "requires_capture":
-		if it, ok = d.step(ctx, r, expectOK, request{method: "POST", path: path + "/capture", key: r.ID + "-capture", body: []byte("{}"), once: r.Abandon}); !ok {
+	case payclient.IntentSucceeded, payclient.IntentFailed, payclient.IntentCanceled:
+	case payclient.IntentRequiresCapture:
+		if it, ok = d.step(ctx, r, expectOK, request{method: "POST", path: path + "/capture", key: r.ID + "-capture", once: r.Abandon},
+			func(ctx context.Context, opts ...payclient.CallOption) (intentJSON, error) {
+				return intentStep(api.CapturePaymentIntent(ctx, r.IntentID, payclient.CaptureParams{}, opts...))
+			}); !ok {
 			return
 		}
-		if it.Status != "succeeded" {
+		if it.Status != payclient.IntentSucceeded {
 			unexpected(r, http.StatusOK, fmt.Sprintf("POST %s/capture: 200 with status %q", path, it.Status))
 			return
 		}
@@ -219,45 +249,52 @@ func (d *driver) intent(ctx context.Context, r *Result) {
 		return
 	}
 	r.Outcome = it.Status
-	if it.Status == "succeeded" && d.refunds {
+	if it.Status == payclient.IntentSucceeded && d.refunds {
 		d.refund(ctx, r)
 	}
 }
 
 // refund issues one to three partial refunds at once, with distinct keys.
 func (d *driver) refund(ctx context.Context, r *Result) {
-	a, v, err := d.c.call(ctx, &r.tally, r.rnd, r.start, expectOK, request{method: "GET", path: "/payments/" + r.IntentID})
+	var p *payclient.Payment
+	req := request{method: "GET", path: "/payments/" + r.IntentID}
+	a, v, err := d.c.call(ctx, &r.tally, r.start, expectOK, req, func(ctx context.Context, opts ...payclient.CallOption) error {
+		var err error
+		p, err = d.c.api.GetPayment(ctx, r.IntentID, opts...)
+		return err
+	})
 	if err != nil {
 		d.stop(r, err)
 		return
 	}
-	var p struct {
-		PaymentID      string `json:"payment_id"`
-		CapturedAmount int64  `json:"captured_amount"`
-	}
 	if v == Unexpected {
-		r.Outcome, r.Reason = OutcomeUnexpected, fmt.Sprintf("GET /payments/%s: %d %s", r.IntentID, a.status, a.code)
+		r.Outcome, r.Reason = OutcomeUnexpected, fmt.Sprintf("%s: %d %s", req, a.status, a.code)
 		return
 	}
-	if json.Unmarshal(a.body, &p) != nil || p.PaymentID == "" || p.CapturedAmount < 1 {
-		unexpected(r, http.StatusOK, fmt.Sprintf("GET /payments/%s: 200 with payment_id %q, captured_amount %d", r.IntentID, p.PaymentID, p.CapturedAmount))
+	if p == nil || p.PaymentID == "" || p.CapturedAmount < 1 {
+		var id string
+		var captured int64
+		if p != nil {
+			id, captured = p.PaymentID, p.CapturedAmount
+		}
+		unexpected(r, http.StatusOK, fmt.Sprintf("%s: 200 with payment_id %q, captured_amount %d", req, id, captured))
 		return
 	}
 	r.PaymentID = p.PaymentID
 	asks := RefundPlan(p.CapturedAmount, 1+r.rnd.IntN(3), r.rnd)
 	r.Refunds = make([]RefundResult, len(asks))
-	seeds := make([]uint64, len(asks))
-	for j := range seeds {
-		seeds[j] = r.rnd.Uint64()
-	}
 	var wg sync.WaitGroup
 	for j, amount := range asks {
 		rf := &r.Refunds[j]
 		rf.Key, rf.Asked = r.ID+"-refund-"+strconv.Itoa(j+1), amount
 		wg.Go(func() {
-			req := request{method: "POST", path: "/refunds", key: rf.Key, once: r.Abandon,
-				body: encode(map[string]any{"payment_id": p.PaymentID, "amount": amount, "reason": "requested_by_customer"})}
-			a, v, err := d.c.call(ctx, &rf.tally, rand.New(rand.NewPCG(seeds[j], 0)), r.start+j, expectRefund, req)
+			req := request{method: "POST", path: "/refunds", key: rf.Key, once: r.Abandon}
+			var got *payclient.Refund
+			_, v, err := d.c.call(ctx, &rf.tally, r.start+j, expectRefund, req, func(ctx context.Context, opts ...payclient.CallOption) error {
+				var err error
+				got, err = d.c.api.CreateRefund(ctx, payclient.RefundParams{PaymentID: p.PaymentID, Amount: amount, Reason: "requested_by_customer"}, opts...)
+				return err
+			})
 			switch {
 			case err != nil && d.runCtx.Err() != nil:
 				rf.Outcome = OutcomeInterrupted
@@ -268,16 +305,10 @@ func (d *driver) refund(ctx context.Context, r *Result) {
 			case v == Refused:
 				rf.Outcome = RefundRefused
 			case v == Final:
-				var body struct {
-					ID     string `json:"id"`
-					Amount int64  `json:"amount"`
-					Status string `json:"status"`
-				}
-				_ = json.Unmarshal(a.body, &body)
-				rf.Outcome, rf.ID, rf.Amount = RefundOK, body.ID, body.Amount
-				if !strings.HasPrefix(body.ID, "re_") || body.Amount != amount || body.Status != "succeeded" {
+				rf.Outcome, rf.ID, rf.Amount = RefundOK, got.ID, got.Amount
+				if !strings.HasPrefix(got.ID, "re_") || got.Amount != amount || got.Status != "succeeded" {
 					rf.Outcome = OutcomeUnexpected
-					rf.unexpected = append(rf.unexpected, badAnswer{fmt.Sprintf("%s: 201 with id %q, amount %d, status %q", req, body.ID, body.Amount, body.Status), http.StatusCreated})
+					rf.unexpected = append(rf.unexpected, badAnswer{fmt.Sprintf("%s: 201 with id %q, amount %d, status %q", req, got.ID, got.Amount, got.Status), http.StatusCreated})
 				}
 			default:
 				rf.Outcome = OutcomeUnexpected

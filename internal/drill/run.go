@@ -16,6 +16,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	payclient "github.com/reliabledemo/payments/client"
 )
 
 // Report is what a run did and found.
@@ -42,7 +44,10 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 	if err := cfg.Validate(); err != nil {
 		return rep, err
 	}
-	c := newClient(cfg)
+	c, err := newClient(cfg)
+	if err != nil {
+		return rep, err
+	}
 	defer c.http.CloseIdleConnections()
 	if err := preflight(ctx, c, stderr); err != nil {
 		return rep, err
@@ -211,11 +216,22 @@ func preflight(ctx context.Context, c *client, stderr io.Writer) error {
 	for {
 		var errs []error
 		for _, u := range c.urls {
-			a, err := c.attempt(ctx, u, request{method: "GET", path: "/health"})
-			if err == nil {
-				if a.status != 200 {
-					fmt.Fprintf(stderr, "drill: %s/health answers %d\n", u, a.status)
-				}
+			hc, err := payclient.New(u, payclient.WithHTTPClient(c.http))
+			if err != nil {
+				return err
+			}
+			actx, cancel := context.WithTimeout(ctx, c.policy.AttemptTimeout)
+			h, err := hc.Health(actx)
+			cancel()
+			var apiErr *payclient.Error
+			switch {
+			case err == nil && h.Status != "ok":
+				fmt.Fprintf(stderr, "drill: %s/health answers %d (%s)\n", u, h.Response.StatusCode, h.Status)
+				return nil
+			case err == nil:
+				return nil
+			case errors.As(err, &apiErr):
+				fmt.Fprintf(stderr, "drill: %s/health answers %d\n", u, apiErr.StatusCode)
 				return nil
 			}
 			errs = append(errs, err)

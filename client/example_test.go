@@ -1,0 +1,66 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/reliabledemo/payments/client"
+	"github.com/reliabledemo/payments/paymentstest"
+)
+
+func ExampleClient_CreateOrder() {
+	svc, err := paymentstest.Start() // the service in-process; or any running instance
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Close()
+
+	c, err := client.New(svc.URL, client.WithAPIKey(paymentstest.APIKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	order, err := c.CreateOrder(ctx, client.OrderParams{UserID: "u1", Amount: 500, Currency: "usd"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(order.Status, order.Amount, order.Currency, "attempts:", order.Response.Attempts)
+	// Output: PAID 500 USD attempts: 1
+}
+
+// Error answers are *client.Error, with the envelope's fields; a refusal of
+// the request itself is never retried.
+func ExampleError() {
+	svc, err := paymentstest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Close()
+
+	_, err = svc.Client.CreateOrder(context.Background(), client.OrderParams{UserID: "u1", Amount: 500, Currency: "dollars"})
+	var e *client.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.StatusCode, e.Type, e.Code, e.Param, "attempts:", e.Attempts, "retryable:", client.IsRetryable(err))
+	}
+	// Output: 422 validation_error invalid_currency currency attempts: 1 retryable: false
+}
+
+// A declined charge is a final answer: the order comes back with the error.
+func ExampleClient_CreateOrder_declined() {
+	svc, err := paymentstest.Start(paymentstest.WithBehavior(client.BehaviorPatch{FailureRate: client.Float(1)}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Close()
+
+	order, err := svc.Client.CreateOrder(context.Background(), client.OrderParams{UserID: "u1", Amount: 500, Currency: "USD"})
+	var e *client.Error
+	if errors.As(err, &e) && e.Code == client.CodePaymentFailed {
+		fmt.Println(e.StatusCode, order.Status)
+	}
+	// Output: 502 PAYMENT_FAILED
+}
