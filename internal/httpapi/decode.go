@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/reliabledemo/payments/internal/domain"
 )
 
@@ -115,4 +117,19 @@ func (o object) float(name string) (float64, bool, error) {
 		return 0, true, typeError(name, "a number")
 	}
 	return f, true, nil
+}
+
+// limitParam reads a listing's limit query parameter: 0 when absent (the
+// service's default), -1 when it is not a positive integer, which the
+// service refuses with its usual message.
+func limitParam(c *gin.Context) int {
+	v, ok := c.GetQuery("limit")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return -1
+	}
+	return n
 }

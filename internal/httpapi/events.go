@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,13 +31,7 @@ func (a *api) listEvents(c *gin.Context) {
 		ObjectID:      c.Query("object_id"),
 		StartingAfter: c.Query("starting_after"),
 	}
-	if v, ok := c.GetQuery("limit"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			n = -1 // rejected by the service with its usual message
-		}
-		f.Limit = n
-	}
+	f.Limit = limitParam(c)
 	evs, more, err := a.cfg.Events.List(c.Request.Context(), f)
 	if err != nil {
 		writeError(c, err)

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -87,13 +86,7 @@ func (a *api) listOrders(c *gin.Context) {
 		Status:        domain.OrderStatus(c.Query("status")),
 		StartingAfter: c.Query("starting_after"),
 	}
-	if v, ok := c.GetQuery("limit"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			n = -1 // rejected by the service with its usual message
-		}
-		f.Limit = n
-	}
+	f.Limit = limitParam(c)
 	orders, more, err := a.cfg.Orders.List(c.Request.Context(), f)
 	if err != nil {
 		writeError(c, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -155,13 +154,7 @@ func (a *api) deleteEndpoint(c *gin.Context) {
 
 func (a *api) listDeliveries(c *gin.Context) {
 	f := domain.DeliveryFilter{EndpointID: c.Param("id"), StartingAfter: c.Query("starting_after")}
-	if v, ok := c.GetQuery("limit"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			n = -1 // rejected by the service with its usual message
-		}
-		f.Limit = n
-	}
+	f.Limit = limitParam(c)
 	ds, more, err := a.cfg.Webhooks.Deliveries(c.Request.Context(), f)
 	if err != nil {
 		writeError(c, err)
