@@ -106,6 +106,15 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, string, error) {
 	abandon := fs.Float64("abandon", 0, "share of clients, 0..1, that send each write once and give up without a final answer")
 	report := fs.String("report", "", "write an HTML report of the run (charts, summary, checks) to this file")
 	recoveryWait := fs.Duration("recovery-wait", 2*time.Minute, "with -abandon: how long to wait for the service's completer to finish what they left, before checking")
+	webhooks := fs.Bool("webhooks", false, "run a webhook consumer on a loopback port, registered for every event, and check what it received")
+	adminKey := fs.String("admin-key", os.Getenv("ADMIN_API_KEY"), "admin key, to set the webhook faults (default: $ADMIN_API_KEY)")
+	whDup := fs.Float64("webhook-duplicate", 0, "with -webhooks: share of delivery attempts sent twice, 0..1")
+	whFail := fs.Float64("webhook-fail", 0, "with -webhooks: share of delivery attempts that act as timeouts, 0..1")
+	whForged := fs.Float64("webhook-forged", 0, "with -webhooks: share of delivery attempts that also send a copy with an invalid signature, 0..1")
+	whReorder := fs.Duration("webhook-reorder", 0, "with -webhooks: hold each new delivery up to this long, so deliveries arrive shuffled")
+	whDelay := fs.Duration("webhook-delay", 0, "with -webhooks: delay of every delivery attempt")
+	whJitter := fs.Duration("webhook-jitter", 0, "with -webhooks: extra random delay of every delivery attempt, up to this")
+	whWait := fs.Duration("webhook-wait", 2*time.Minute, "with -webhooks: how long deliveries may take to arrive after the payments, before checking")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: drill [flags]\n\nSends payments with retries, then checks invariants in MongoDB.\nExit status: 0 ok, 1 violations, 2 usage or unreachable, 130 interrupted.\n\nFlags:")
 		fs.PrintDefaults()
@@ -121,6 +130,12 @@ func parseFlags(args []string, stderr io.Writer) (drill.Config, string, error) {
 		MongoURI: *mongoURI, DB: *db, APIKey: *key, Timeout: *timeout, Deadline: *deadline,
 		Refunds: *refunds, Seed: *seed, Progress: !*quiet && isTerminal(os.Stderr),
 		Abandon: *abandon, RecoveryWait: *recoveryWait,
+		Webhooks: *webhooks, WebhookWait: *whWait, AdminKey: *adminKey,
+	}
+	faults := drill.WebhookFaults{DuplicateRate: *whDup, FailRate: *whFail, ForgedRate: *whForged,
+		ReorderWindowMs: int(whReorder.Milliseconds()), DelayMs: int(whDelay.Milliseconds()), JitterMs: int(whJitter.Milliseconds())}
+	if *webhooks && faults != (drill.WebhookFaults{}) {
+		cfg.WebhookFaults = &faults
 	}
 	if cfg.Seed == 0 {
 		cfg.Seed = rand.Uint64()

@@ -32,7 +32,8 @@ func (v Violation) details(n int) string {
 var checkOrder = []string{
 	"one_order_per_key", "order_settled", "one_charge_per_order",
 	"one_intent_per_key", "intent_state", "one_charge_per_intent",
-	"refunds_within_captured", "no_stuck_keys",
+	"refunds_within_captured", "one_event_per_change",
+	"every_event_delivered", "consumer_view_matches", "no_forged_accepted", "no_stuck_keys",
 	"unexpected_4xx", "unexpected_answers", "no_final_answer",
 }
 
@@ -99,6 +100,7 @@ func evaluate(s snapshot, results []Result, now time.Time) []Violation {
 	checkOrders(f, s, results, byID, final)
 	checkIntents(f, s, results, byID, final)
 	checkRefunds(f, s, byID, final)
+	checkEvents(f, s)
 	for _, k := range s.keys {
 		if k.Status == keyInProgress && k.LeaseUntil.Before(now) && final(s.pidOfKey(k.Key)) {
 			f.add("no_stuck_keys", "%s (%s %s): in progress, lease ended %s ago", k.Key, k.Method, k.Path, now.Sub(k.LeaseUntil).Round(time.Millisecond))
@@ -277,7 +279,8 @@ func checkRefunds(f found, s snapshot, byID map[string]*Result, final func(strin
 			if rf.Status == "succeeded" && !slices.Contains(it.RefundIDs, rf.ID) && final(it.CustomerID) {
 				f.add(check, "%s: succeeded refund %s not in refundIds", it.ID, rf.ID)
 			}
-			if rf.Status != "succeeded" && final(it.CustomerID) {
+			// A refund the balance no longer covered is failed, not left.
+			if rf.Status == "pending" && final(it.CustomerID) {
 				f.add(check, "%s: refund %s left %s", it.ID, rf.ID, rf.Status)
 			}
 		}
@@ -325,4 +328,163 @@ func refundsAnswered(r *Result) bool {
 		}
 	}
 	return len(r.Refunds) > 0
+}
+
+// eventStatus is the status each event type's snapshot must have.
+var eventStatus = map[string]string{
+	"order.paid": "PAID", "order.payment_failed": "PAYMENT_FAILED",
+	"payment_intent.created": "requires_confirmation", "payment_intent.processing": "processing",
+	"payment_intent.requires_capture": "requires_capture", "payment_intent.succeeded": "succeeded",
+	"payment_intent.payment_failed": "failed", "payment_intent.canceled": "canceled",
+	"refund.created": "pending", "refund.succeeded": "succeeded", "refund.failed": "failed",
+}
+
+// checkEvents checks that every change of every object has exactly one
+// event: sequences 1..n, one each, n the object's number of changes, each
+// snapshot in the status its type names, the last one in the object's
+// status. Objects whose payment still has work pending (a key in progress,
+// a queued job) are left out: that work records their last events.
+func checkEvents(f found, s snapshot) {
+	const check = "one_event_per_change"
+	busy := s.busy()
+	want := func(id, status string, n int64) {
+		if busy[id] {
+			return
+		}
+		evs := s.events[id]
+		seqs := map[int64]int{}
+		for _, e := range evs {
+			seqs[e.Sequence]++
+			if eventStatus[e.Type] != e.Data.Object.Status {
+				f.add(check, "%s: event %s %s holds a snapshot in status %q", id, e.ID.Hex(), e.Type, e.Data.Object.Status)
+			}
+			if e.Sequence == n && e.Data.Object.Status != status {
+				f.add(check, "%s: the last event (%s) is %s, the object is %s", id, e.ID.Hex(), e.Type, status)
+			}
+		}
+		for q := int64(1); q <= n; q++ {
+			if seqs[q] != 1 {
+				f.add(check, "%s (%s): %d events of change %d", id, status, seqs[q], q)
+			}
+		}
+		if len(evs) != int(n) {
+			f.add(check, "%s (%s): %d changes, %d events", id, status, n, len(evs))
+		}
+	}
+	for _, o := range s.orders {
+		n := int64(1)
+		if o.Status == "CREATED" {
+			n = 0
+		}
+		want(o.ID.Hex(), o.Status, n)
+	}
+	for _, it := range s.intents {
+		want(it.ID, it.Status, it.Sequence)
+	}
+	for _, rf := range s.refunds {
+		n := int64(2)
+		if rf.Status == "pending" {
+			n = 1
+		}
+		want(rf.ID, rf.Status, n)
+	}
+}
+
+// checkWebhooks checks what the drill's webhook consumer ended with against
+// the events in MongoDB: every event of every object whose work is done
+// reached it, its latest state of each such object is the database's, and
+// it rejected every forged copy the service recorded sending. forged counts
+// those copies; an instance killed mid-attempt may send one it never
+// recorded, so the consumer may reject more, never fewer.
+func checkWebhooks(f found, s snapshot, v *webhookView, forged int) {
+	if v == nil {
+		return
+	}
+	busy := s.busy()
+	status := s.statuses()
+	for id, evs := range s.events {
+		if busy[id] {
+			continue
+		}
+		var last eventDoc
+		for _, e := range evs {
+			if !v.seen[eventIDOf(e)] {
+				f.add("every_event_delivered", "%s: event %s (%s, change %d) never reached the consumer", id, eventIDOf(e), e.Type, e.Sequence)
+			}
+			if e.Sequence > last.Sequence {
+				last = e
+			}
+		}
+		got, ok := v.latest[id]
+		switch {
+		case !ok:
+			f.add("consumer_view_matches", "%s: the consumer knows nothing of it; the database has %s at change %d", id, status[id], last.Sequence)
+		case got.Sequence != last.Sequence || got.Status != status[id]:
+			f.add("consumer_view_matches", "%s: the consumer has %s at change %d, the database %s at change %d", id, got.Status, got.Sequence, status[id], last.Sequence)
+		}
+	}
+	if v.rejected < forged {
+		f.add("no_forged_accepted", "the service sent %d forged deliveries, the consumer rejected %d", forged, v.rejected)
+	}
+}
+
+func eventIDOf(e eventDoc) string { return "evt_" + e.ID.Hex() }
+
+// busy returns the objects whose payment still has work pending (a key in
+// progress, a queued job): that work records their last events.
+func (s snapshot) busy() map[string]bool {
+	pids := map[string]bool{}
+	for _, k := range s.keys {
+		if k.Status == keyInProgress {
+			pids[s.pidOfKey(k.Key)] = true
+		}
+	}
+	for _, it := range s.intents {
+		if s.jobs[it.ID] {
+			pids[it.CustomerID] = true
+		}
+	}
+	out := map[string]bool{}
+	pidOfIntent := map[string]string{}
+	for _, o := range s.orders {
+		out[o.ID.Hex()] = pids[o.UserID]
+	}
+	for _, it := range s.intents {
+		pidOfIntent[it.ID] = it.CustomerID
+		out[it.ID] = pids[it.CustomerID]
+	}
+	for _, rf := range s.refunds {
+		out[rf.ID] = pids[pidOfIntent[rf.PaymentIntentID]]
+	}
+	return out
+}
+
+// statuses returns each object's status.
+func (s snapshot) statuses() map[string]string {
+	out := map[string]string{}
+	for _, o := range s.orders {
+		out[o.ID.Hex()] = o.Status
+	}
+	for _, it := range s.intents {
+		out[it.ID] = it.Status
+	}
+	for _, rf := range s.refunds {
+		out[rf.ID] = rf.Status
+	}
+	return out
+}
+
+// undelivered counts the events of objects whose work is done that the
+// consumer has not received yet.
+func undelivered(s snapshot, v webhookView) int {
+	busy := s.busy()
+	n := 0
+	for id, evs := range s.events {
+		for _, e := range evs {
+			if !busy[id] && !v.seen[eventIDOf(e)] {
+				n++
+			}
+		}
+	}
+	return n
 }

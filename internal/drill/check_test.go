@@ -2,6 +2,7 @@ package drill
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func fixture() (snapshot, []Result) {
 			}{"pay_o", 500}}},
 		intents: []intentDoc{{ID: "pi_1", CustomerID: testPrefix + "1", Status: "succeeded", Amount: 900,
 			PaymentID: "pay_1", PaymentStatus: "succeeded", CapturedAmount: 900, AmountRefunded: 100, Refundable: 800,
-			RefundIDs: []string{"re_a"}}},
+			RefundIDs: []string{"re_a"}, Sequence: 3}},
 		charges: map[string]chargeDoc{
 			"order_" + oid: {ID: "order_" + oid, Status: "succeeded", Amount: 500, PaymentID: "pay_o"},
 			"pi_1":         {ID: "pi_1", Status: "succeeded", Amount: 900, PaymentID: "pay_1"},
@@ -48,8 +49,56 @@ func fixture() (snapshot, []Result) {
 			{Key: testPrefix + "1-create", Method: "POST", Path: "/payment_intents", Status: "COMPLETED", ResourceID: "1"},
 			{Key: testPrefix + "1-confirm", Method: "PATCH", Path: "/payment_intents/pi_1/confirm", Status: "COMPLETED"},
 		},
+		events: map[string][]eventDoc{
+			oid:    {ev(oid, 1, "order.paid")},
+			"pi_1": {ev("pi_1", 1, "payment_intent.created"), ev("pi_1", 2, "payment_intent.processing"), ev("pi_1", 3, "payment_intent.succeeded")},
+			"re_a": {ev("re_a", 1, "refund.created"), ev("re_a", 2, "refund.succeeded")},
+		},
 	}
 	return s, results
+}
+
+// eventsOf makes the events of every object of s consistent with it.
+func eventsOf(s snapshot) map[string][]eventDoc {
+	byStatus := map[string]string{}
+	for typ, status := range eventStatus {
+		if byStatus[status] == "" || strings.HasPrefix(typ, "payment_intent.") {
+			byStatus[status] = typ
+		}
+	}
+	out := map[string][]eventDoc{}
+	for _, o := range s.orders {
+		if o.Status != "CREATED" {
+			out[o.ID.Hex()] = []eventDoc{ev(o.ID.Hex(), 1, map[string]string{"PAID": "order.paid", "PAYMENT_FAILED": "order.payment_failed"}[o.Status])}
+		}
+	}
+	for _, it := range s.intents {
+		for q := int64(1); q <= it.Sequence; q++ {
+			typ := "payment_intent.processing"
+			switch q {
+			case 1:
+				typ = "payment_intent.created"
+			case it.Sequence:
+				typ = byStatus[it.Status]
+			}
+			out[it.ID] = append(out[it.ID], ev(it.ID, q, typ))
+		}
+	}
+	for _, rf := range s.refunds {
+		out[rf.ID] = []eventDoc{ev(rf.ID, 1, "refund.created")}
+		if rf.Status != "pending" {
+			out[rf.ID] = append(out[rf.ID], ev(rf.ID, 2, "refund."+rf.Status))
+		}
+	}
+	return out
+}
+
+// ev is an event of the sequence-th change of id, with the snapshot its
+// type names.
+func ev(id string, sequence int64, typ string) eventDoc {
+	e := eventDoc{ID: bson.NewObjectID(), Type: typ, ObjectID: id, Sequence: sequence}
+	e.Data.Object.Status = eventStatus[typ]
+	return e
 }
 
 func TestEvaluate(t *testing.T) {
@@ -60,6 +109,19 @@ func TestEvaluate(t *testing.T) {
 		want   []string // the checks that must fail, in report order
 	}{
 		{"consistent", func(*snapshot, []Result) {}, nil},
+		{"an event missing", func(s *snapshot, _ []Result) { s.events["pi_1"] = s.events["pi_1"][1:] }, []string{"one_event_per_change"}},
+		{"an event twice", func(s *snapshot, _ []Result) {
+			s.events["re_a"] = append(s.events["re_a"], ev("re_a", 2, "refund.succeeded"))
+		}, []string{"one_event_per_change"}},
+		{"an order without its event", func(s *snapshot, _ []Result) { delete(s.events, testOrderID.Hex()) }, []string{"one_event_per_change"}},
+		{"a snapshot that is not its type's", func(s *snapshot, _ []Result) {
+			s.events["pi_1"][1].Data.Object.Status = "succeeded"
+		}, []string{"one_event_per_change"}},
+		{"the last event behind the object", func(s *snapshot, _ []Result) { s.intents[0].Sequence = 4 }, []string{"one_event_per_change"}},
+		{"events may lag while a job is queued", func(s *snapshot, _ []Result) {
+			s.events["pi_1"] = s.events["pi_1"][:2]
+			s.jobs["pi_1"] = true
+		}, nil},
 		{"two orders for one key", func(s *snapshot, _ []Result) {
 			o := s.orders[0]
 			o.ID = bson.NewObjectID()
@@ -137,6 +199,10 @@ func TestEvaluate(t *testing.T) {
 			t.Parallel()
 			s, rs := fixture()
 			tt.change(&s, rs)
+			if !slices.Contains(tt.want, "one_event_per_change") && !strings.Contains(tt.name, "event") {
+				// A case about other documents: their events follow them.
+				s.events = eventsOf(s)
+			}
 			var got []string
 			for _, v := range evaluate(s, rs, testNow) {
 				got = append(got, v.Check)

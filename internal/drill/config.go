@@ -34,6 +34,14 @@ type Config struct {
 	// checks.
 	Abandon      float64
 	RecoveryWait time.Duration
+	// Webhooks runs a webhook consumer on a loopback port, registered for
+	// every event, and checks what it received; WebhookFaults, if set, are
+	// the delivery faults to set first (with AdminKey); WebhookWait is how
+	// long, after the payments, deliveries may take to arrive.
+	Webhooks      bool
+	WebhookFaults *WebhookFaults
+	WebhookWait   time.Duration
+	AdminKey      string
 }
 
 // Defaults for the command's flags.
@@ -71,6 +79,12 @@ func (c Config) Validate() error {
 	}
 	if c.RecoveryWait < 0 {
 		errs = append(errs, fmt.Errorf("-recovery-wait must not be negative, got %v", c.RecoveryWait))
+	}
+	if c.WebhookFaults != nil && c.AdminKey == "" {
+		errs = append(errs, errors.New("-admin-key is needed to set webhook faults"))
+	}
+	if c.WebhookWait < 0 {
+		errs = append(errs, fmt.Errorf("-webhook-wait must not be negative, got %v", c.WebhookWait))
 	}
 	if c.MongoURI != "" && c.DB == "" {
 		errs = append(errs, errors.New("-db must not be empty"))

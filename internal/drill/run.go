@@ -47,6 +47,21 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 	if err := preflight(ctx, c, stderr); err != nil {
 		return rep, err
 	}
+	var hooks *consumer
+	if cfg.Webhooks {
+		var err error
+		if hooks, err = startConsumer(); err != nil {
+			return rep, err
+		}
+		defer hooks.close()
+		if err := hooks.register(ctx, cfg.URLs[0], cfg.APIKey, cfg.AdminKey, rep.RunID, cfg.WebhookFaults); err != nil {
+			return rep, err
+		}
+		defer hooks.unregister(context.WithoutCancel(ctx), cfg.URLs[0], cfg.APIKey)
+		// Every instance reloads its endpoints once a second: wait for the
+		// consumer to be known everywhere before the first payment.
+		sleep(ctx, endpointSettle)
+	}
 	var db *mongo.Database
 	if cfg.MongoURI == "" {
 		fmt.Fprintln(stderr, "drill: -mongodb-uri is empty: the MongoDB invariant checks are skipped")
@@ -78,11 +93,26 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 		if abandoned(rep.Results) > 0 && cfg.RecoveryWait > 0 && ctx.Err() == nil {
 			awaitRecovery(ctx, db, runPrefix(rep.RunID), cfg.RecoveryWait, stderr)
 		}
+		if hooks != nil && ctx.Err() == nil {
+			awaitDeliveries(ctx, db, runPrefix(rep.RunID), rep.Results, hooks, cfg.WebhookWait, stderr)
+		}
 		snap, err := load(cctx, db, runPrefix(rep.RunID), rep.Results)
 		if err != nil {
 			return rep, fmt.Errorf("read MongoDB for the checks: %w", err)
 		}
 		rep.Violations = append(rep.Violations, evaluate(snap, rep.Results, time.Now())...)
+		if hooks != nil {
+			v := hooks.view()
+			forged, err := forgedSent(cctx, db, hooks.endpointID)
+			if err != nil {
+				return rep, fmt.Errorf("read the webhook deliveries: %w", err)
+			}
+			fmt.Fprintf(stdout, "  webhooks          %d deliveries received: %d events, %d duplicates, %d stale, %d rejected (the service recorded %d forged)\n",
+				v.deliveries, len(v.seen), v.duplicates, v.stale, v.rejected, forged)
+			f := found{}
+			checkWebhooks(f, snap, &v, forged)
+			rep.Violations = append(rep.Violations, f.list()...)
+		}
 		rep.Checked = true
 	}
 	writeVerdict(stdout, rep)

@@ -43,12 +43,24 @@ type (
 		AmountRefunded int64    `bson:"amountRefunded"`
 		Refundable     int64    `bson:"refundable"`
 		RefundIDs      []string `bson:"refundIds"`
+		Sequence       int64    `bson:"sequence"`
 	}
 	refundDoc struct {
 		ID              string `bson:"_id"`
 		PaymentIntentID string `bson:"paymentIntentId"`
 		Amount          int64  `bson:"amount"`
 		Status          string `bson:"status"`
+	}
+	eventDoc struct {
+		ID       bson.ObjectID `bson:"_id"`
+		Type     string        `bson:"type"`
+		ObjectID string        `bson:"objectId"`
+		Sequence int64         `bson:"sequence"`
+		Data     struct {
+			Object struct {
+				Status string `bson:"status"`
+			} `bson:"object"`
+		} `bson:"data"`
 	}
 	keyDoc struct {
 		ID         string    `bson:"_id"`
@@ -70,6 +82,7 @@ const (
 	collIntents = "paymentintents"
 	collJobs    = "intentjobs"
 	collRefunds = "refunds"
+	collEvents  = "events"
 
 	keyInProgress = "IN_PROGRESS"
 )
@@ -83,6 +96,7 @@ type snapshot struct {
 	jobs    map[string]bool      // intent ids with a pending job
 	refunds []refundDoc
 	keys    []keyDoc
+	events  map[string][]eventDoc // by object id
 }
 
 // inChunk bounds $in lists, to stay far from any server's limits.
@@ -93,7 +107,7 @@ const inChunk = 500
 // refunds by the ids those name, so that a charge for an order or intent
 // that does not exist is found too.
 func load(ctx context.Context, db *mongo.Database, prefix string, results []Result) (snapshot, error) {
-	s := snapshot{prefix: prefix, charges: map[string]chargeDoc{}, jobs: map[string]bool{}}
+	s := snapshot{prefix: prefix, charges: map[string]chargeDoc{}, jobs: map[string]bool{}, events: map[string][]eventDoc{}}
 	re := bson.M{"$regex": bson.Regex{Pattern: "^" + regexp.QuoteMeta(prefix)}}
 	if err := find(ctx, db, collOrders, bson.M{"userId": re}, &s.orders); err != nil {
 		return s, err
@@ -149,7 +163,26 @@ func load(ctx context.Context, db *mongo.Database, prefix string, results []Resu
 	if err := findIn(ctx, db, collRefunds, "paymentIntentId", slices.Collect(maps.Keys(intentIDs)), &s.refunds); err != nil {
 		return s, err
 	}
-	return s, recheck(ctx, db, &s)
+	if err := recheck(ctx, db, &s); err != nil {
+		return s, err
+	}
+	// Events last: an object read above has all the events of the state it
+	// was read in, or the work that records them is still pending.
+	objectIDs := slices.Collect(maps.Keys(intentIDs))
+	for _, o := range s.orders {
+		objectIDs = append(objectIDs, o.ID.Hex())
+	}
+	for _, rf := range s.refunds {
+		objectIDs = append(objectIDs, rf.ID)
+	}
+	var evs []eventDoc
+	if err := findIn(ctx, db, collEvents, "objectId", objectIDs, &evs); err != nil {
+		return s, err
+	}
+	for _, e := range evs {
+		s.events[e.ObjectID] = append(s.events[e.ObjectID], e)
+	}
+	return s, nil
 }
 
 // recheck reads again the intents seen processing without a job. Workers

@@ -48,17 +48,20 @@ func TestCompleterFinishesAbandonedOrders(t *testing.T) {
 			if !bytes.Equal(again.body, late.body) {
 				t.Fatalf("replays differ: %s then %s", late.body, again.body)
 			}
+			wantEvents(t, db, late.field(t, "id"), "order.paid")
 		})
 	}
 }
 
 // TestCompleterFinishesAbandonedIntents kills the process at the intent
 // crash points, where the worker dies holding the job and the confirm may
-// not have answered yet, and never retries the confirm: the intent must
-// still end succeeded with one charge, and the confirm's key completed.
+// not have answered yet, or where the confirm dies before its event
+// (after_transition), and never retries the confirm: the intent must still
+// end succeeded with one charge, the confirm's key completed, and each
+// change's event recorded once, the confirm's by the completer.
 func TestCompleterFinishesAbandonedIntents(t *testing.T) {
 	t.Parallel()
-	for _, point := range []string{"after_job_claim", "after_charge"} {
+	for _, point := range []string{"after_job_claim", "after_charge", "after_transition"} {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()
 			s, uri := crashServer(t, "server-abandon-intent-"+point, "RECOVERY_AFTER=1s", "COMPLETER_INTERVAL=200ms")
@@ -68,6 +71,8 @@ func TestCompleterFinishesAbandonedIntents(t *testing.T) {
 				t.Fatalf("create: %v %d %s", created.err, created.status, created.body)
 			}
 			id := created.field(t, "id")
+			// Armed after the create, whose own event passes
+			// after_transition too.
 			s.armCrash(t, point)
 			s.call("PATCH", "/payment_intents/"+id+"/confirm", "confirm-abandon", apiKey, `{}`) // answered or not: never retried
 			if code := s.wait(15 * time.Second); code != 3 {
@@ -87,6 +92,7 @@ func TestCompleterFinishesAbandonedIntents(t *testing.T) {
 			waitUntil(t, 10*time.Second, "the job leaves the queue", func() bool {
 				return count(t, db, "intentjobs", bson.M{}) == 0
 			})
+			wantEvents(t, db, id, "payment_intent.created", "payment_intent.processing", "payment_intent.succeeded")
 		})
 	}
 }
