@@ -137,8 +137,8 @@ func New(cfg Config) http.Handler {
 	admin := r.Group("/admin", adminGate(cfg.AdminAPIKey))
 	admin.GET("/payment-behavior", a.getBehavior)
 	admin.POST("/payment-behavior", a.setBehavior)
-	admin.GET("/webhook-behavior", a.getWebhookFaults)
-	admin.POST("/webhook-behavior", a.setWebhookFaults)
+	admin.GET("/webhook-faults", a.getWebhookFaults)
+	admin.POST("/webhook-faults", a.setWebhookFaults)
 	if cfg.Faults != nil {
 		admin.GET("/faults", a.getFaults)
 		admin.POST("/faults", a.setFaults)

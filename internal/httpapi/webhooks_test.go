@@ -217,11 +217,11 @@ func TestWebhookDeliveryAndRedeliver(t *testing.T) {
 	wantError(t, a.do(request{method: "GET", path: "/webhook_endpoints/" + ep.ID + "/deliveries?limit=500"}), 422, "validation_error", "invalid_limit")
 }
 
-func TestWebhookBehavior(t *testing.T) {
+func TestWebhookFaults(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{})
 	admin := func(method, body string) *httptest.ResponseRecorder {
-		return a.do(request{method: method, path: "/admin/webhook-behavior", body: body, auth: adminKey})
+		return a.do(request{method: method, path: "/admin/webhook-faults", body: body, auth: adminKey})
 	}
 	if rec := admin("GET", ""); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"failRate":0`) {
 		t.Fatalf("GET: %d %s", rec.Code, rec.Body)
@@ -249,7 +249,7 @@ func TestWebhookBehavior(t *testing.T) {
 		}
 	}
 	wantError(t, admin("POST", `{"lossRate":0.1}`), 400, "invalid_request_error", "parameter_unknown")
-	wantError(t, a.do(request{method: "GET", path: "/admin/webhook-behavior"}), 401, "auth_error", "invalid_api_key")
+	wantError(t, a.do(request{method: "GET", path: "/admin/webhook-faults"}), 401, "auth_error", "invalid_api_key")
 	if rec := admin("GET", ""); rec.Body.String() != want {
 		t.Fatalf("refused updates changed the faults: %s", rec.Body)
 	}

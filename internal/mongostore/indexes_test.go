@@ -84,6 +84,8 @@ func TestEnsureIndexesCreatesEachIndexOnce(t *testing.T) {
 	}{
 		{mongostore.IdempotencyCollection, scopeKeys},
 		{mongostore.JobsCollection, bson.D{{Key: "availableAt", Value: 1}}},
+		{mongostore.WebhookQueueCollection, bson.D{{Key: "availableAt", Value: 1}}},
+		{mongostore.WebhookDeliveriesCollection, bson.D{{Key: "endpointId", Value: 1}, {Key: "_id", Value: -1}}},
 		{mongostore.OrdersCollection, bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: -1}}},
 		{mongostore.OrdersCollection, bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: -1}}},
 	}
