@@ -133,7 +133,7 @@ func (c *consumer) register(ctx context.Context, base, apiKey, adminKey, runID s
 	c.verifier, c.endpointID = wh, ep.ID
 	c.mu.Unlock()
 	if faults != nil {
-		if err := post(ctx, base+"/admin/webhook-behavior", adminKey, runID+"-webhook-faults", faults, nil); err != nil {
+		if err := post(ctx, base+"/admin/webhook-faults", adminKey, runID+"-webhook-faults", faults, nil); err != nil {
 			return fmt.Errorf("set the webhook faults: %w", err)
 		}
 	}
