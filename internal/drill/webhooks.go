@@ -134,6 +134,9 @@ func (c *consumer) register(ctx context.Context, base, apiKey, adminKey, runID s
 	c.mu.Unlock()
 	if faults != nil {
 		if err := post(ctx, base+"/admin/webhook-faults", adminKey, runID+"-webhook-faults", faults, nil); err != nil {
+			// No run follows: leave no endpoint behind for the service to
+			// retry against a port nobody will listen on.
+			c.unregister(context.WithoutCancel(ctx), base, apiKey)
 			return fmt.Errorf("set the webhook faults: %w", err)
 		}
 	}
