@@ -96,7 +96,15 @@ func WithStartupTimeout(d time.Duration) Option { return func(s *settings) { s.t
 
 // Run starts the image, waits until GET /health answers 200, and returns
 // its endpoints. Terminate stops and removes it.
-func Run(ctx context.Context, opts ...Option) (_ *Container, err error) {
+func Run(ctx context.Context, opts ...Option) (*Container, error) {
+	c, err := run(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, opts []Option) (_ *Container, err error) {
 	set := settings{image: DefaultImage, env: paymentstest.DefaultEnv(), timeout: time.Minute}
 	for _, o := range opts {
 		o(&set)
