@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-short lint fmt up down mongosh smoke drill embedded-mongo image-embedded bench bench-smoke
+.PHONY: help run build test test-short lint fmt up down mongosh smoke drill embedded-mongo image-embedded image test-container bench bench-smoke
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,6 +45,14 @@ embedded-mongo: ## Run only the embedded MongoDB-compatible server on 127.0.0.1:
 
 image-embedded: ## Build the FROM-scratch image of the embedded server (for testcontainers)
 	scripts/build-embedded-image.sh
+
+image: ## Build reliabledemo/payments:local, a FROM-scratch image of the server with its embedded store
+	scripts/build-server-image.sh
+
+test-container: ## Test paymentstest/container against the image of `make image` (skips without Docker or the image)
+	TESTCONTAINERS_HOST_OVERRIDE=$${TESTCONTAINERS_HOST_OVERRIDE:-127.0.0.1} \
+	TESTCONTAINERS_RYUK_DISABLED=$${TESTCONTAINERS_RYUK_DISABLED:-true} \
+	$(GO) test -count=1 -timeout 5m -v ./paymentstest/container
 
 bench: build ## Benchmark matrix (embedded store at 0/5k/20k orders, and MONGODB_URI if set): a markdown table
 	scripts/bench.sh

@@ -22,7 +22,8 @@
 //     keys APIKey and AdminKey.
 //
 // Everything stops on t.Cleanup. Each Service is independent, so tests may
-// run in parallel.
+// run in parallel. Without a testing.TB (a TestMain sharing one service
+// among a package's tests, an example), Start and Close do the same.
 //
 // # Defaults
 //
@@ -79,6 +80,15 @@
 //
 //	db := svc.DB(t)
 //	n, _ := db.Collection(paymentstest.OrdersCollection).CountDocuments(ctx, bson.M{"userId": "u1"})
+//
+// # Examples
+//
+// ExampleStart, Example_droppedResponses and Example_crash run as tests, and
+// exactlyonce_test.go in this package reads as your own test would: a
+// checkout function pays through the client while charges time out, the
+// provider is slow, carts are submitted twice, responses are lost and the
+// service crashes, and each time MongoDB shows one order and one charge per
+// cart.
 //
 // # Other ways to run the service
 //

@@ -46,15 +46,15 @@ func TestEachPaymentIsChargedOnceUnderFaults(t *testing.T) {
 		crashes []string // crash points armed one after another during the run
 		twice   bool     // each cart is checked out twice at once, as by a double click
 	}{
-		{name: "30% of charges time out after the money moved", n: 30, opts: []paymentstest.Option{
+		{name: "30% of charges time out after the money moved", n: 20, opts: []paymentstest.Option{
 			paymentstest.WithBehavior(client.BehaviorPatch{TimeoutRate: client.Float(0.3), TimeoutMs: client.Int(30), TimeoutOutcome: client.String("succeed_late")})}},
 		// The second checkout of a cart finds the first still charging (409
 		// idempotency_key_in_use), waits out Retry-After and gets its answer
 		// replayed.
-		{name: "a slow provider and double clicks", n: 16, twice: true, opts: []paymentstest.Option{
+		{name: "a slow provider and double clicks", n: 10, twice: true, opts: []paymentstest.Option{
 			paymentstest.WithBehavior(client.BehaviorPatch{MinDelayMs: client.Int(300), MaxDelayMs: client.Int(500)})}},
-		{name: "30% of responses dropped", n: 30, opts: []paymentstest.Option{paymentstest.WithDropResponseRate(0.3)}},
-		{name: "crashes mid-payment", n: 20, crashes: []string{client.CrashAfterCharge, client.CrashBeforeComplete}},
+		{name: "30% of responses dropped", n: 20, opts: []paymentstest.Option{paymentstest.WithDropResponseRate(0.3)}},
+		{name: "crashes mid-payment", n: 12, crashes: []string{client.CrashAfterCharge, client.CrashBeforeComplete}},
 		{name: "100 payments, everything at once", n: 100, opts: []paymentstest.Option{
 			paymentstest.WithBehavior(client.BehaviorPatch{FailureRate: client.Float(0.3), TimeoutRate: client.Float(0.3), TimeoutMs: client.Int(30), TimeoutOutcome: client.String("succeed_late")}),
 			paymentstest.WithDropResponseRate(0.3)},
@@ -75,7 +75,7 @@ func TestEachPaymentIsChargedOnceUnderFaults(t *testing.T) {
 			attempts := 0
 			var mu sync.Mutex
 			var wg sync.WaitGroup
-			sem := make(chan struct{}, 8)
+			sem := make(chan struct{}, 16)
 			for i := range tt.n {
 				clicks := 1
 				if tt.twice {

@@ -2,6 +2,7 @@ package paymentstest
 
 import (
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 
@@ -55,6 +56,11 @@ func defaults() settings {
 		restartDelay: 50 * time.Millisecond,
 	}
 }
+
+// DefaultEnv returns the configuration variables the harness sets, so that
+// another way of running the service (the container module, a binary) can
+// run it the same way.
+func DefaultEnv() map[string]string { return maps.Clone(defaults().env) }
 
 // WithBehavior sets the mock provider's behavior once the service is up,
 // as Admin.SetPaymentBehavior would. It is stored in MongoDB, so it

@@ -78,7 +78,15 @@ func New(tb testing.TB, opts ...Option) *Service {
 
 // Start is New for code that has no testing.TB: a TestMain that shares one
 // service among a package's tests, an example, a tool. Close stops it.
-func Start(opts ...Option) (_ *Service, err error) {
+func Start(opts ...Option) (*Service, error) {
+	s, err := start(opts)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func start(opts []Option) (_ *Service, err error) {
 	began := time.Now()
 	set := defaults()
 	for _, o := range opts {
