@@ -33,17 +33,14 @@ type jobDoc struct {
 // EnqueueJob queues intentID for processing at at, unless it is queued
 // already: repeating it is harmless.
 func (s *Store) EnqueueJob(ctx context.Context, intentID string, at, now time.Time) error {
-	res, err := s.db.Collection(JobsCollection).UpdateOne(ctx, bson.M{"_id": intentID},
-		bson.M{"$setOnInsert": bson.M{"availableAt": at, "owner": "", "attempts": 0, "createdAt": now}},
-		options.UpdateOne().SetUpsert(true))
-	if mongo.IsDuplicateKeyError(err) {
-		return nil // a concurrent enqueue of the same intent won
-	}
-	if err == nil && res.UpsertedCount > 0 && s.queued != nil {
+	queued, err := s.jobs().enqueue(ctx, intentID, at, bson.M{"attempts": 0, "createdAt": now})
+	if queued && s.queued != nil {
 		s.queued()
 	}
-	return translate(err)
+	return err
 }
+
+func (s *Store) jobs() leaseQueue { return leaseQueue{s.db.Collection(JobsCollection)} }
 
 // ObserveQueued makes the store call f for each job it queues, and not for
 // an enqueue that found its job there already (a confirm enqueues twice),
@@ -72,35 +69,18 @@ func (s *Store) OldestJob(ctx context.Context) (queuedAt time.Time, ok bool, err
 // ClaimJob leases the job that has been available longest.
 func (s *Store) ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (*worker.Job, error) {
 	var d jobDoc
-	err := s.db.Collection(JobsCollection).FindOneAndUpdate(ctx,
-		bson.M{"availableAt": bson.M{"$lte": now}},
-		bson.M{"$set": bson.M{"availableAt": leaseUntil, "owner": owner}, "$inc": bson.M{"attempts": 1}},
-		options.FindOneAndUpdate().SetSort(bson.D{{Key: "availableAt", Value: 1}}).SetReturnDocument(options.After),
-	).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, translate(err)
+	if ok, err := s.jobs().claim(ctx, owner, now, leaseUntil, bson.M{"attempts": 1}, &d); !ok || err != nil {
+		return nil, err
 	}
 	return &worker.Job{ID: d.ID, Owner: d.Owner, Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC()}, nil
 }
 
 // DeleteJob removes a finished job if owner still holds it.
 func (s *Store) DeleteJob(ctx context.Context, id, owner string) (bool, error) {
-	res, err := s.db.Collection(JobsCollection).DeleteOne(ctx, bson.M{"_id": id, "owner": owner})
-	if err != nil {
-		return false, translate(err)
-	}
-	return res.DeletedCount == 1, nil
+	return s.jobs().done(ctx, id, owner)
 }
 
 // RescheduleJob hands the job back, available again at at.
 func (s *Store) RescheduleJob(ctx context.Context, id, owner string, at time.Time) (bool, error) {
-	res, err := s.db.Collection(JobsCollection).UpdateOne(ctx, bson.M{"_id": id, "owner": owner},
-		bson.M{"$set": bson.M{"availableAt": at, "owner": ""}})
-	if err != nil {
-		return false, translate(err)
-	}
-	return res.MatchedCount == 1, nil
+	return s.jobs().reschedule(ctx, id, owner, at)
 }

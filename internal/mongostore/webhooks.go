@@ -2,11 +2,9 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/reliabledemo/payments/internal/domain"
@@ -143,13 +141,12 @@ func (s *Store) QueueDelivery(ctx context.Context, d domain.WebhookDelivery, ava
 	if found && domain.DeliveryStatus(prev.Status).Final() {
 		return nil
 	}
-	_, err = s.db.Collection(WebhookQueueCollection).UpdateOne(ctx, bson.M{"_id": d.ID},
-		bson.M{"$setOnInsert": bson.M{"availableAt": availableAt, "owner": "", "createdAt": d.Created}},
-		options.UpdateOne().SetUpsert(true))
-	if mongo.IsDuplicateKeyError(err) {
-		return nil // a concurrent queueing of the same delivery won
-	}
-	return translate(err)
+	_, err = s.deliveryQueue().enqueue(ctx, d.ID, availableAt, bson.M{"createdAt": d.Created})
+	return err
+}
+
+func (s *Store) deliveryQueue() leaseQueue {
+	return leaseQueue{s.db.Collection(WebhookQueueCollection)}
 }
 
 // ClaimDelivery leases the queued delivery due longest to owner until
@@ -159,17 +156,8 @@ func (s *Store) ClaimDelivery(ctx context.Context, owner string, now, leaseUntil
 	var d struct {
 		ID string `bson:"_id"`
 	}
-	err := s.db.Collection(WebhookQueueCollection).FindOneAndUpdate(ctx,
-		bson.M{"availableAt": bson.M{"$lte": now}},
-		bson.M{"$set": bson.M{"availableAt": leaseUntil, "owner": owner}},
-		// No projection: FerretDB v1 does not implement one in findAndModify.
-		options.FindOneAndUpdate().SetSort(bson.D{{Key: "availableAt", Value: 1}}),
-	).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return "", nil
-	}
-	if err != nil {
-		return "", translate(err)
+	if ok, err := s.deliveryQueue().claim(ctx, owner, now, leaseUntil, nil, &d); !ok || err != nil {
+		return "", err
 	}
 	return d.ID, nil
 }
@@ -203,22 +191,13 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, before int, a doma
 // DeleteQueuedDelivery removes a settled delivery from the queue if owner
 // still holds it.
 func (s *Store) DeleteQueuedDelivery(ctx context.Context, id, owner string) (bool, error) {
-	res, err := s.db.Collection(WebhookQueueCollection).DeleteOne(ctx, bson.M{"_id": id, "owner": owner})
-	if err != nil {
-		return false, translate(err)
-	}
-	return res.DeletedCount == 1, nil
+	return s.deliveryQueue().done(ctx, id, owner)
 }
 
 // RescheduleQueuedDelivery hands a delivery back, due again at at, if owner
 // still holds it.
 func (s *Store) RescheduleQueuedDelivery(ctx context.Context, id, owner string, at time.Time) (bool, error) {
-	res, err := s.db.Collection(WebhookQueueCollection).UpdateOne(ctx, bson.M{"_id": id, "owner": owner},
-		bson.M{"$set": bson.M{"availableAt": at, "owner": ""}})
-	if err != nil {
-		return false, translate(err)
-	}
-	return res.MatchedCount == 1, nil
+	return s.deliveryQueue().reschedule(ctx, id, owner, at)
 }
 
 // ListDeliveries returns an endpoint's deliveries, newest first, and
