@@ -87,20 +87,28 @@ func (a *api) getBehavior(c *gin.Context) {
 }
 
 func (a *api) setBehavior(c *gin.Context) {
+	patchSettings(a, c, decodeBehaviorPatch, func(ctx context.Context, p provider.BehaviorPatch) (any, error) {
+		b, err := a.cfg.Behavior.UpdateBehavior(ctx, p)
+		return toBehaviorJSON(b), err
+	})
+}
+
+// patchSettings answers an admin POST that partly updates settings shared
+// by every instance: decode the patch from the body, apply it (once per
+// Idempotency-Key, when one is sent), and answer 200 with the settings as
+// they now are.
+func patchSettings[P any](a *api, c *gin.Context, decode func(object) (P, error), update func(context.Context, P) (any, error)) {
 	w, ok := a.beginAdminWrite(c)
 	if !ok {
 		return
 	}
-	patch, err := decodeBehaviorPatch(w.body)
+	patch, err := decode(w.body)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	a.runWrite(c, w, principal(c), respond(func(ctx context.Context, _ string) (int, any, error) {
-		b, err := a.cfg.Behavior.UpdateBehavior(ctx, patch)
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, toBehaviorJSON(b), nil
+		v, err := update(ctx, patch)
+		return http.StatusOK, v, err
 	}))
 }

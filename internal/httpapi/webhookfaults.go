@@ -56,17 +56,8 @@ func (a *api) getWebhookFaults(c *gin.Context) {
 }
 
 func (a *api) setWebhookFaults(c *gin.Context) {
-	w, ok := a.beginAdminWrite(c)
-	if !ok {
-		return
-	}
-	patch, err := decodeWebhookFaultsPatch(w.body)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	a.runWrite(c, w, principal(c), respond(func(ctx context.Context, _ string) (int, any, error) {
-		f, err := a.cfg.Webhooks.UpdateFaults(ctx, patch)
-		return http.StatusOK, toWebhookFaultsJSON(f), err
-	}))
+	patchSettings(a, c, decodeWebhookFaultsPatch, func(ctx context.Context, p domain.WebhookFaultsPatch) (any, error) {
+		f, err := a.cfg.Webhooks.UpdateFaults(ctx, p)
+		return toWebhookFaultsJSON(f), err
+	})
 }
