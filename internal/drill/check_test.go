@@ -240,3 +240,63 @@ func TestViolationDetails(t *testing.T) {
 		t.Errorf("details = %q, want %q", got, want)
 	}
 }
+
+func TestCheckWebhooks(t *testing.T) {
+	t.Parallel()
+	// full is a consumer that received every event of the fixture and
+	// kept each object's last.
+	full := func(s snapshot) *webhookView {
+		v := &webhookView{seen: map[string]bool{}, latest: map[string]objectState{}}
+		status := s.statuses()
+		for id, evs := range s.events {
+			for _, e := range evs {
+				v.seen[eventIDOf(e)] = true
+				if e.Sequence > v.latest[id].Sequence {
+					v.latest[id] = objectState{Sequence: e.Sequence, Type: e.Type, Status: status[id]}
+				}
+			}
+		}
+		return v
+	}
+	tests := []struct {
+		name   string
+		forged int
+		change func(s *snapshot, v *webhookView)
+		want   []string
+	}{
+		{"everything arrived", 0, func(*snapshot, *webhookView) {}, nil},
+		{"an event never arrived", 0, func(s *snapshot, v *webhookView) {
+			delete(v.seen, eventIDOf(s.events["pi_1"][1]))
+		}, []string{"every_event_delivered"}},
+		{"the consumer is behind", 0, func(_ *snapshot, v *webhookView) {
+			v.latest["pi_1"] = objectState{Sequence: 2, Type: "payment_intent.processing", Status: "processing"}
+		}, []string{"consumer_view_matches"}},
+		{"the consumer never heard of an object", 0, func(_ *snapshot, v *webhookView) { delete(v.latest, "re_a") },
+			[]string{"consumer_view_matches"}},
+		{"a forged copy was accepted", 3, func(_ *snapshot, v *webhookView) { v.rejected = 2 }, []string{"no_forged_accepted"}},
+		{"more rejected than recorded (a killed instance)", 3, func(_ *snapshot, v *webhookView) { v.rejected = 4 }, nil},
+		{"an object with work pending may lag", 0, func(s *snapshot, v *webhookView) {
+			delete(v.seen, eventIDOf(s.events["pi_1"][2]))
+			v.latest["pi_1"] = objectState{Sequence: 2, Status: "processing"}
+			s.jobs["pi_1"] = true
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, _ := fixture()
+			v := full(s)
+			tt.change(&s, v)
+			f := found{}
+			checkWebhooks(f, s, v, tt.forged)
+			var got []string
+			for _, x := range f.list() {
+				got = append(got, x.Check)
+				t.Logf("%s: %s", x.Check, x.details(maxListed))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("violations %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
