@@ -137,6 +137,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease, Logger: log,
 		AfterClaim: apiHook(faults.AfterClaim), BeforeComplete: apiHook(faults.BeforeComplete),
 		Observe: mets.Idempotency,
+		// A request may take as long as its response may.
+		OperationTimeout: cfg.HTTPWriteTimeout,
 	})
 	if !ttl {
 		go idem.Sweep(ctx, cfg.SweepInterval)

@@ -154,6 +154,7 @@ type request struct {
 	addHeader    [][2]string       // added last, so that a header can repeat
 	remoteAddr   string            // client address; "" keeps httptest's 192.0.2.1:1234
 	stream       bool              // send the body without a Content-Length
+	ctx          context.Context   // the request's context; nil: Background
 }
 
 func strp(s string) *string { return &s }
@@ -167,6 +168,9 @@ func (a *app) do(r request) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(r.method, r.path, body)
 	if r.stream {
 		req.ContentLength = -1
+	}
+	if r.ctx != nil {
+		req = req.WithContext(r.ctx)
 	}
 	switch r.auth {
 	case "":

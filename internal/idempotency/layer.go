@@ -37,11 +37,15 @@ type Config struct {
 	// Heartbeat is how often a running request extends its lease; 0 means
 	// a third of Lease. A request that is alive keeps its record however
 	// long it runs, and a retry gets 409 until it ends or dies.
-	Heartbeat   time.Duration
-	Now         func() time.Time
-	NewOwner    func() string // a token unique to each attempt
-	NewResource func() string // the resource id of a new record (sortable by time)
-	Logger      *slog.Logger
+	Heartbeat time.Duration
+	// OperationTimeout bounds a request from its claim to its settled
+	// record; 0 means DefaultOperationTimeout. The client's hang-up does not
+	// end it (see Do).
+	OperationTimeout time.Duration
+	Now              func() time.Time
+	NewOwner         func() string // a token unique to each attempt
+	NewResource      func() string // the resource id of a new record (sortable by time)
+	Logger           *slog.Logger
 	// AfterClaim and BeforeComplete, if set, run around the operation with
 	// the request's scope: fault drills crash the process there.
 	AfterClaim     func(Scope)
@@ -84,8 +88,15 @@ func New(store Store, cfg Config) *Layer {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = cfg.Lease / 3
 	}
+	if cfg.OperationTimeout <= 0 {
+		cfg.OperationTimeout = DefaultOperationTimeout
+	}
 	return &Layer{store: store, cfg: cfg}
 }
+
+// DefaultOperationTimeout is Config.OperationTimeout's default: longer than
+// the mock provider's longest delay (60 s).
+const DefaultOperationTimeout = 90 * time.Second
 
 // maxRounds bounds the claim loop: each round is lost only to another
 // request that changed the record, which cannot happen forever in practice.
@@ -94,7 +105,18 @@ const maxRounds = 4
 // Do runs op once for req's key and returns its response, or replays the
 // stored one. It refuses with 422 a key reused with another fingerprint, and
 // with 409 a key whose first request still runs.
+//
+// Once a request has reached the layer, it runs to its end whether or not
+// its client is still there: ctx's values are kept, its cancellation is not,
+// and OperationTimeout bounds the whole. A client that gives up on an attempt
+// before the provider answers (its own timeout shorter than the charge, a
+// dropped connection) would otherwise cancel the charge every time, get a
+// release instead of an outcome, and start over on each retry, never paid.
+// Run to the end, the attempt stores its response, and the retry gets 409
+// while it runs and then the replay.
 func (l *Layer) Do(ctx context.Context, req Request, op Operation) (Result, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.OperationTimeout)
+	defer cancel()
 	id := recordID(req.Scope)
 	owner := l.cfg.NewOwner()
 	for range maxRounds {
@@ -176,8 +198,8 @@ func (l *Layer) run(ctx context.Context, rec Record, op Operation) (Result, erro
 	call(l.cfg.AfterClaim, rec.Scope)
 	resp, opErr := l.runAlive(ctx, rec, op)
 
-	// Settle the record even if the client went away: an abandoned record
-	// would block retries until its lease ran out.
+	// Settle the record even if the operation ran out of time: an abandoned
+	// record would block retries until its lease ran out.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	now := l.cfg.Now().UTC()
