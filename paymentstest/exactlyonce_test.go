@@ -53,6 +53,11 @@ func TestEachPaymentIsChargedOnceUnderFaults(t *testing.T) {
 		// replayed.
 		{name: "a slow provider and double clicks", n: 10, twice: true, opts: []paymentstest.Option{
 			paymentstest.WithBehavior(client.BehaviorPatch{MinDelayMs: client.Int(300), MaxDelayMs: client.Int(500)})}},
+		// Each attempt gives up before the charge ends; the service finishes
+		// what the attempt left, and a later attempt gets its answer.
+		{name: "the client's timeout is shorter than the charge", n: 10, opts: []paymentstest.Option{
+			paymentstest.WithBehavior(client.BehaviorPatch{MinDelayMs: client.Int(800), MaxDelayMs: client.Int(800)}),
+			paymentstest.WithClientOptions(client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: -1, MaxDelay: 250 * time.Millisecond, AttemptTimeout: 300 * time.Millisecond}))}},
 		{name: "30% of responses dropped", n: 20, opts: []paymentstest.Option{paymentstest.WithDropResponseRate(0.3)}},
 		{name: "crashes mid-payment", n: 12, crashes: []string{client.CrashAfterCharge, client.CrashBeforeComplete}},
 		{name: "100 payments, everything at once", n: 100, opts: []paymentstest.Option{
