@@ -23,6 +23,9 @@ func procCPU(pid int) (time.Duration, error) {
 	return parseStatCPU(string(b))
 }
 
+// selfCPU is this process's CPU time so far.
+func selfCPU() (time.Duration, error) { return procCPU(os.Getpid()) }
+
 // parseStatCPU reads utime and stime from a /proc/PID/stat line. The command
 // name in parentheses may hold spaces and parentheses, so fields are counted
 // from the last ')'.

@@ -39,7 +39,10 @@ type Result struct {
 	Violations   int            `json:"violations,omitempty"` // race groups without exactly one creator
 	CPUPerReqMs  *float64       `json:"cpuPerRequestMs,omitempty"`
 	PeakRSSMB    *float64       `json:"peakRssMB,omitempty"`
-	Note         string         `json:"note,omitempty"`
+	// DriverCPUPerReqMs (raw mode) is this process's CPU per request: the
+	// MongoDB driver's cost for the service's commands, without HTTP.
+	DriverCPUPerReqMs *float64 `json:"driverCpuPerRequestMs,omitempty"`
+	Note              string   `json:"note,omitempty"`
 }
 
 // Failed reports whether the mode met errors, unexpected answers or
@@ -126,6 +129,9 @@ func WriteText(w io.Writer, r Result) {
 	}
 	if r.CPUPerReqMs != nil || r.PeakRSSMB != nil {
 		fmt.Fprintf(w, "  server    CPU %s/request, peak RSS %s\n", fmtCPU(r.CPUPerReqMs), fmtRSS(r.PeakRSSMB))
+	}
+	if r.DriverCPUPerReqMs != nil {
+		fmt.Fprintf(w, "  driver    CPU %s/request in this process: the service's floor for the same commands\n", fmtCPU(r.DriverCPUPerReqMs))
 	}
 	if r.Note != "" {
 		fmt.Fprintf(w, "  note      %s\n", r.Note)
@@ -216,6 +222,9 @@ func WriteTable(w io.Writer, rs []Result) {
 		if r.Requests == 0 {
 			fmt.Fprintf(w, "| %s | %s | %s (skipped) | – | – | – | – | – |\n", r.Store, stored, mode)
 			continue
+		}
+		if r.DriverCPUPerReqMs != nil {
+			mode += " (driver " + fmtCPU(r.DriverCPUPerReqMs) + ")"
 		}
 		if r.Failed() {
 			mode += fmt.Sprintf(" (%d errors, %d unexpected, %d violations)", r.Errors, r.Unexpected, r.Violations)

@@ -126,7 +126,7 @@ func TestTableRoundTrip(t *testing.T) {
 	t.Parallel()
 	in := []Result{
 		{Store: "embedded", Mode: "raw", StoredOrders: 20000, StoredExact: true, Requests: 10, RPS: 1234.4, P50Ms: 9.87, P99Ms: 31,
-			Status: map[string]int{"ok": 10}, CPUPerReqMs: f64(0.8), PeakRSSMB: f64(120.2)},
+			Status: map[string]int{"ok": 10}, CPUPerReqMs: f64(0.8), PeakRSSMB: f64(120.2), DriverCPUPerReqMs: f64(0.55)},
 		{Store: "external", Mode: "list:deep", StoredOrders: 5, Requests: 9, RPS: 99.6, P50Ms: 150, P99Ms: 300, Errors: 2},
 		{Store: "embedded", Mode: "list:deep", StoredOrders: 0, StoredExact: true, Note: "skipped: fewer than 21 orders stored"},
 	}
@@ -145,7 +145,7 @@ func TestTableRoundTrip(t *testing.T) {
 	WriteTable(&b, got)
 	want := "| store | stored orders | mode | rps | p50 | p99 | CPU/req | RSS |\n" +
 		"|---|---:|---|---:|---:|---:|---:|---:|\n" +
-		"| embedded | 20,000 | raw | 1,234 | 9.87 ms | 31.0 ms | 0.80 ms | 120 MB |\n" +
+		"| embedded | 20,000 | raw (driver 0.55 ms) | 1,234 | 9.87 ms | 31.0 ms | 0.80 ms | 120 MB |\n" +
 		"| external | ~5 | list:deep (2 errors, 0 unexpected, 0 violations) | 100 | 150 ms | 300 ms | – | – |\n" +
 		"| embedded | 0 | list:deep (skipped) | – | – | – | – | – |\n"
 	if b.String() != want {
