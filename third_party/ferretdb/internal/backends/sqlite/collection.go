@@ -65,20 +65,8 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 		}, nil
 	}
 
-	q := prepareSelectClause(meta.TableName, params.Comment, meta.Capped(), params.OnlyRecordIDs)
-
-	whereClause, args, onlyObjectIDs := prepareWhereClause(params.Filter)
-
-	orderByClause := prepareOrderByClause(params.Sort)
-
-	var sortedByID bool
-	if orderByClause == "" {
-		orderByClause = prepareIDOrderByClause(params.SortByID, onlyObjectIDs)
-		sortedByID = orderByClause != ""
-	}
-
-	q += whereClause
-	q += orderByClause
+	sq := prepareQuery(meta, params.Filter, params.Sort, params.SortByID, params.Comment, params.OnlyRecordIDs)
+	q, args := sq.sql, sq.args
 
 	if params.Limit != 0 {
 		q += ` LIMIT ?`
@@ -92,7 +80,7 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 
 	return &backends.QueryResult{
 		Iter:       newQueryIterator(ctx, rows, params.OnlyRecordIDs),
-		SortedByID: sortedByID,
+		SortedByID: sq.sortedByID,
 	}, nil
 }
 
@@ -264,19 +252,10 @@ func (c *collection) Explain(ctx context.Context, params *backends.ExplainParams
 		}, nil
 	}
 
-	selectClause := prepareSelectClause(meta.TableName, "", meta.Capped(), false)
+	sq := prepareQuery(meta, params.Filter, params.Sort, params.SortByID, "", false)
+	filterPushdown, sortPushdown := sq.filterPushdown, sq.sortPushdown
 
-	whereClause, args, onlyObjectIDs := prepareWhereClause(params.Filter)
-	filterPushdown := whereClause != ""
-
-	orderByClause := prepareOrderByClause(params.Sort)
-	if orderByClause == "" {
-		orderByClause = prepareIDOrderByClause(params.SortByID, onlyObjectIDs)
-	}
-
-	sortPushdown := orderByClause != ""
-
-	q := `EXPLAIN QUERY PLAN ` + selectClause + whereClause + orderByClause
+	q, args := `EXPLAIN QUERY PLAN `+sq.sql, sq.args
 
 	var limitPushdown bool
 

@@ -30,11 +30,7 @@ import (
 //
 // For capped collection, it returns select clause for recordID column and default column.
 func prepareSelectClause(table, comment string, capped, onlyRecordIDs bool) string {
-	if comment != "" {
-		comment = strings.ReplaceAll(comment, "/*", "/ *")
-		comment = strings.ReplaceAll(comment, "*/", "* /")
-		comment = `/* ` + comment + ` */`
-	}
+	comment = prepareComment(comment)
 
 	if capped && onlyRecordIDs {
 		return fmt.Sprintf(`SELECT %s %s FROM %q`, comment, metadata.RecordIDColumn, table)
@@ -45,6 +41,18 @@ func prepareSelectClause(table, comment string, capped, onlyRecordIDs bool) stri
 	}
 
 	return fmt.Sprintf(`SELECT %s %s FROM %q`, comment, metadata.DefaultColumn, table)
+}
+
+// prepareComment returns comment as an SQL comment, or an empty string.
+func prepareComment(comment string) string {
+	if comment == "" {
+		return ""
+	}
+
+	comment = strings.ReplaceAll(comment, "/*", "/ *")
+	comment = strings.ReplaceAll(comment, "*/", "* /")
+
+	return `/* ` + comment + ` */`
 }
 
 // prepareOrderByClause returns ORDER BY clause for given sort document.
@@ -83,6 +91,18 @@ func prepareOrderByClause(sort *types.Document) string {
 // but never fewer: callers filter the returned documents again
 // with the whole filter, as the find, count, update, delete and findAndModify handlers do.
 func prepareWhereClause(filter *types.Document) (string, []any, bool) {
+	conds, args, onlyObjectIDs := prepareWhereConditions(filter, "")
+
+	if len(conds) == 0 {
+		return "", nil, onlyObjectIDs
+	}
+
+	return ` WHERE ` + strings.Join(conds, " AND "), args, onlyObjectIDs
+}
+
+// prepareWhereConditions returns the conditions of prepareWhereClause, to be joined with AND,
+// leaving out the equality of the field named skip (see prepareSplitQuery).
+func prepareWhereConditions(filter *types.Document, skip string) ([]string, []any, bool) {
 	v, _ := filter.Get("_id")
 
 	var conds []string
@@ -103,15 +123,11 @@ func prepareWhereClause(filter *types.Document) (string, []any, bool) {
 		conds, args, onlyObjectIDs = prepareIDOperators(v)
 	}
 
-	fieldConds, fieldArgs := prepareFieldEqualities(filter)
+	fieldConds, fieldArgs := prepareFieldEqualities(filter, skip)
 	conds = append(conds, fieldConds...)
 	args = append(args, fieldArgs...)
 
-	if len(conds) == 0 {
-		return "", nil, onlyObjectIDs
-	}
-
-	return ` WHERE ` + strings.Join(conds, " AND "), args, onlyObjectIDs
+	return conds, args, onlyObjectIDs
 }
 
 // idComparisons maps the comparison operators pushed down for an ObjectID operand to SQL.
@@ -209,15 +225,15 @@ func prepareIDOrderByClause(sortByID int64, onlyObjectIDs bool) string {
 // (which the handler checks for the string), so it is never narrower than the filter.
 // Only fields named like identifiers and strings that JSON encodes verbatim are pushed down:
 // those compare equal as JSON text exactly when they are equal.
-func prepareFieldEqualities(filter *types.Document) ([]string, []any) {
+func prepareFieldEqualities(filter *types.Document, skip string) ([]string, []any) {
 	var conds []string
 	var args []any
 
 	values := filter.Values()
 
 	for i, k := range filter.Keys() {
-		v, ok := values[i].(string)
-		if !ok || k == "_id" || !isPlainName(k) || !isVerbatimJSONString(v) {
+		v, ok := pushableEquality(k, values[i])
+		if !ok || k == skip {
 			continue
 		}
 
@@ -229,6 +245,17 @@ func prepareFieldEqualities(filter *types.Document) ([]string, []any) {
 	}
 
 	return conds, args
+}
+
+// pushableEquality returns the string of a top-level {k: "string"} equality
+// that prepareFieldEqualities pushes down, and whether it is one.
+func pushableEquality(k string, v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok || k == "_id" || !isPlainName(k) || !isVerbatimJSONString(s) {
+		return "", false
+	}
+
+	return s, true
 }
 
 // isPlainName reports whether s is a field name SQLite's JSON path can use unquoted.

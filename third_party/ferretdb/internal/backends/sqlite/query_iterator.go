@@ -98,10 +98,12 @@ func (iter *queryIterator) Next() (struct{}, *types.Document, error) {
 	}
 
 	var recordID int64
-	var b []byte
+	var b, sortID []byte
 	var dest []any
 
 	switch {
+	case slices.Equal(columns, []string{metadata.DefaultColumn, sortIDColumn}):
+		dest = []any{&b, &sortID} // a split query's sort key (see prepareSplitQuery)
 	case slices.Equal(columns, []string{metadata.RecordIDColumn, metadata.DefaultColumn}):
 		dest = []any{&recordID, &b}
 	case slices.Equal(columns, []string{metadata.RecordIDColumn}):
