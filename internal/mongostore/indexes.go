@@ -21,9 +21,10 @@ type indexSpec struct {
 	ttl bool
 }
 
-// indexes is every index the service creates at start-up. FerretDB v1 uses
-// none but _id (they cost it little); on MongoDB they keep the queries that
-// are not keyed by _id off collection scans.
+// indexes is every index the service creates at start-up. They keep the
+// queries that are not keyed by _id off collection scans: on MongoDB, and on
+// the embedded store for a string equality on an index's first field (patch 5
+// in third_party/ferretdb/PATCHES.md), such as a list's userId or status.
 var indexes = []indexSpec{
 	// The seed design's guard against duplicate idempotency keys. Records are
 	// addressed by an _id derived from the same scope, so this is a second
@@ -43,6 +44,9 @@ var indexes = []indexSpec{
 	// ListOrders: filtered by userId or status, newest (_id) first.
 	{coll: OrdersCollection, keys: bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: -1}}},
 	{coll: OrdersCollection, keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: -1}}},
+	// ListEvents: filtered by object_id or type, newest (_id) first.
+	{coll: EventsCollection, keys: bson.D{{Key: "objectId", Value: 1}, {Key: "_id", Value: -1}}},
+	{coll: EventsCollection, keys: bson.D{{Key: "type", Value: 1}, {Key: "_id", Value: -1}}},
 }
 
 // EnsureIndexes creates the indexes the service relies on. It is safe to run
