@@ -78,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, options, error) 
 	var o options
 	mode := fs.String("mode", "unique", "comma-separated modes: unique, replay, race, list, raw, or all")
 	c := fs.Int("c", bench.DefaultConcurrency, "requests in flight at once")
-	n := fs.Int("n", bench.DefaultN, "requests per mode (list: split over its four queries)")
+	n := fs.Int("n", bench.DefaultN, "requests per mode (list: split over its five queries)")
 	url := fs.String("url", bench.DefaultURL, "base URL of the service (ignored with -start-server)")
 	key := fs.String("api-key", apiKey, "API key (default: $API_KEY, else test_key)")
 	admin := fs.String("admin-key", adminKey, "admin API key, to zero the provider's delay (default: $ADMIN_API_KEY, else admin_key)")
