@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -81,6 +83,24 @@ type request struct {
 
 // write reports whether the call carries an Idempotency-Key.
 func (r request) write() bool { return r.method != http.MethodGet }
+
+// listPath is path with the query of a list call: limit unless 0, and the
+// filters that are not "".
+func listPath(path string, limit int, filters map[string]string) string {
+	q := url.Values{}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	for k, v := range filters {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return path
+}
 
 // do runs req until it gets a final answer, decodes a 2xx body into out and
 // returns the exchange's Response. An error answer is an *Error; no answer
