@@ -81,8 +81,9 @@ type request struct {
 	admin        bool   // send the admin key
 }
 
-// write reports whether the call carries an Idempotency-Key.
-func (r request) write() bool { return r.method != http.MethodGet }
+// write reports whether the call carries an Idempotency-Key: POST and
+// PATCH do. A DELETE needs none: deleting twice deletes once.
+func (r request) write() bool { return r.method == http.MethodPost || r.method == http.MethodPatch }
 
 // listPath is path with the query of a list call: limit unless 0, and the
 // filters that are not "".

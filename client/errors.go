@@ -23,6 +23,8 @@ const (
 	CodeAmountTooLarge        = "amount_too_large"
 	CodeChargeAlreadyRefunded = "charge_already_refunded"
 	CodeResourceMissing       = "resource_missing"
+	CodeInvalidURL            = "invalid_url"      // 422 from CreateWebhookEndpoint
+	CodeURLHostRefused        = "url_host_refused" // 422 from CreateWebhookEndpoint: a link-local or metadata address
 )
 
 // Error is an error answer of the service, after any retries: its status,
