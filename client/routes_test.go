@@ -361,4 +361,24 @@ func TestRoutes(t *testing.T) {
 		}
 	})
 
+	t.Run("admin webhook faults", func(t *testing.T) {
+		f, err := s.Admin.WebhookFaults(ctx)
+		if err != nil || f.DelayMs != 0 || f.FailRate != 0 || f.Response.StatusCode != http.StatusOK {
+			t.Fatalf("faults: %+v, %v", f, err)
+		}
+		reset := client.WebhookFaultsPatch{DelayMs: client.Int(0), JitterMs: client.Int(0)}
+		defer func() { _, _ = s.Admin.SetWebhookFaults(ctx, reset) }()
+		f, err = s.Admin.SetWebhookFaults(ctx, client.WebhookFaultsPatch{DelayMs: client.Int(5), JitterMs: client.Int(3)})
+		if err != nil || f.DelayMs != 5 || f.JitterMs != 3 || f.DuplicateRate != 0 || f.Response.IdempotencyKey == "" {
+			t.Fatalf("set: %+v, %v", f, err)
+		}
+		if f, err = s.Admin.WebhookFaults(ctx); err != nil || f.DelayMs != 5 || f.JitterMs != 3 {
+			t.Fatalf("faults after the set: %+v, %v", f, err)
+		}
+		_, err = s.Admin.SetWebhookFaults(ctx, client.WebhookFaultsPatch{FailRate: client.Float(2)})
+		var e *client.Error
+		if !errors.As(err, &e) || e.StatusCode != 422 || e.Code != "invalid_rate" || e.Param != "failRate" || e.Attempts != 1 {
+			t.Fatalf("a rate of 2: %v", err)
+		}
+	})
 }
