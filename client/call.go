@@ -19,7 +19,7 @@ import (
 type Response struct {
 	StatusCode     int
 	RequestID      string // X-Request-Id of the answer that counted
-	IdempotencyKey string // the key every attempt of the call sent; "" for reads
+	IdempotencyKey string // the key every attempt of the call sent; "" for reads and deletes
 	// Replayed is true when the service answered from its idempotency
 	// record (Idempotent-Replayed: true): the work was done by an earlier
 	// attempt, whose answer was lost, or by an earlier call with this key.
@@ -61,7 +61,7 @@ type callSettings struct {
 // IdempotencyKey makes a write send key instead of a generated one. Use it
 // to resume a logical operation begun earlier, by this process or another:
 // the service replays the stored answer, or finishes the work once. Reads
-// ignore it.
+// and deletes ignore it.
 func IdempotencyKey(key string) CallOption { return func(s *callSettings) { s.key = key } }
 
 // Observe calls f after each attempt of this call, after the client's

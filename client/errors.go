@@ -39,7 +39,7 @@ type Error struct {
 
 	RequestID      string        // X-Request-Id: quote it to find the server's log line
 	RetryAfter     time.Duration // Retry-After, when sent
-	IdempotencyKey string        // the call's key ("" for reads)
+	IdempotencyKey string        // the call's key ("" for reads and deletes)
 	Replayed       bool          // a stored answer, replayed (a declined order's 502, say)
 	Attempts       int           // HTTP attempts the call made
 
@@ -78,7 +78,7 @@ func (e *Error) Retryable() bool { return retryableStatus(e.StatusCode, e.Code) 
 // safe and tells which: it replays the stored answer or does the work once.
 type NoAnswerError struct {
 	Method, Path   string
-	IdempotencyKey string // "" for reads
+	IdempotencyKey string // "" for reads and deletes
 	Attempts       int
 	Err            error // the last failure, joined with the context's error if it ended
 }
