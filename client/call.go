@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -17,7 +19,7 @@ import (
 type Response struct {
 	StatusCode     int
 	RequestID      string // X-Request-Id of the answer that counted
-	IdempotencyKey string // the key every attempt of the call sent; "" for reads
+	IdempotencyKey string // the key every attempt of the call sent; "" for reads and deletes
 	// Replayed is true when the service answered from its idempotency
 	// record (Idempotent-Replayed: true): the work was done by an earlier
 	// attempt, whose answer was lost, or by an earlier call with this key.
@@ -59,7 +61,7 @@ type callSettings struct {
 // IdempotencyKey makes a write send key instead of a generated one. Use it
 // to resume a logical operation begun earlier, by this process or another:
 // the service replays the stored answer, or finishes the work once. Reads
-// ignore it.
+// and deletes ignore it.
 func IdempotencyKey(key string) CallOption { return func(s *callSettings) { s.key = key } }
 
 // Observe calls f after each attempt of this call, after the client's
@@ -79,8 +81,27 @@ type request struct {
 	admin        bool   // send the admin key
 }
 
-// write reports whether the call carries an Idempotency-Key.
-func (r request) write() bool { return r.method != http.MethodGet }
+// write reports whether the call carries an Idempotency-Key: POST and
+// PATCH do. A DELETE needs none: deleting twice deletes once.
+func (r request) write() bool { return r.method == http.MethodPost || r.method == http.MethodPatch }
+
+// listPath is path with the query of a list call: limit unless 0, and the
+// filters that are not "".
+func listPath(path string, limit int, filters map[string]string) string {
+	q := url.Values{}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	for k, v := range filters {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return path
+}
 
 // do runs req until it gets a final answer, decodes a 2xx body into out and
 // returns the exchange's Response. An error answer is an *Error; no answer

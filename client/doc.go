@@ -51,7 +51,8 @@
 // call returns the last answer at once. Set a deadline on every call; the
 // default policy also stops after 8 attempts.
 //
-// Reads (GET) send no key and are retried on the same answers. GetPayment,
+// Reads (GET), and DeleteWebhookEndpoint (deleting twice deletes once),
+// send no key and are retried on the same answers. GetPayment,
 // which the service answers 425 while an intent is processing, thus waits for
 // the charge within the call's context. Health is a probe and never retries.
 //
@@ -82,12 +83,55 @@
 // attempt did the work but lost its answer (a dropped connection) is
 // typically answered by a replay on a later attempt.
 //
+// # Events and webhooks
+//
+// Every change of state of an order, payment intent or refund records one
+// Event: its type, the object as the change left it (Event.Order,
+// Event.PaymentIntent and Event.Refund decode it), the request that caused
+// it, and a Sequence that counts the object's changes. ListEvents pages
+// them, newest first, by type or object; GetEvent reads one.
+//
+// CreateWebhookEndpoint subscribes a URL to event types. Its result holds
+// the endpoint's signing secret, which the service shows nowhere else. The
+// service POSTs each event there, signed as Standard Webhooks asks, and
+// retries until the endpoint answers 2xx, so a delivery may come twice,
+// late, or out of order. A handler verifies first, then de-duplicates by
+// event id, then keeps the highest Sequence per object:
+//
+//	func (h *hooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+//		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+//		if err != nil {
+//			http.Error(w, "unreadable", http.StatusBadRequest)
+//			return
+//		}
+//		ev, err := client.VerifyWebhook(h.secret, r.Header, body)
+//		if err != nil {
+//			http.Error(w, "bad signature", http.StatusBadRequest)
+//			return
+//		}
+//		h.mu.Lock()
+//		defer h.mu.Unlock()
+//		if h.seen[ev.ID] {
+//			return // a duplicate or a redelivery: done already
+//		}
+//		h.seen[ev.ID] = true
+//		if id := ev.ObjectID(); ev.Sequence > h.last[id] {
+//			h.last[id] = ev.Sequence
+//			// … act on ev
+//		}
+//	}
+//
+// ListWebhookDeliveries shows what was sent to an endpoint, attempt by
+// attempt; RedeliverEvent sends an event again to every endpoint
+// subscribed to its type.
+//
 // # Admin and faults
 //
 // Client.Admin returns the admin routes, sent with WithAdminKey's key: the
-// mock provider's behavior (failure rates, delays, timeouts) and, on a
-// service run with FAULTS_ENABLED, its faults (crash points, lost
-// responses). They use the same retry rules.
+// mock provider's behavior (failure rates, delays, timeouts), the faults of
+// webhook deliveries (duplicated, delayed, reordered, failed and forged
+// ones) and, on a service run with FAULTS_ENABLED, its faults (crash
+// points, lost responses). They use the same retry rules.
 //
 // # Options
 //

@@ -23,6 +23,8 @@ const (
 	CodeAmountTooLarge        = "amount_too_large"
 	CodeChargeAlreadyRefunded = "charge_already_refunded"
 	CodeResourceMissing       = "resource_missing"
+	CodeInvalidURL            = "invalid_url"      // 422 from CreateWebhookEndpoint
+	CodeURLHostRefused        = "url_host_refused" // 422 from CreateWebhookEndpoint: a link-local or metadata address
 )
 
 // Error is an error answer of the service, after any retries: its status,
@@ -37,7 +39,7 @@ type Error struct {
 
 	RequestID      string        // X-Request-Id: quote it to find the server's log line
 	RetryAfter     time.Duration // Retry-After, when sent
-	IdempotencyKey string        // the call's key ("" for reads)
+	IdempotencyKey string        // the call's key ("" for reads and deletes)
 	Replayed       bool          // a stored answer, replayed (a declined order's 502, say)
 	Attempts       int           // HTTP attempts the call made
 
@@ -76,7 +78,7 @@ func (e *Error) Retryable() bool { return retryableStatus(e.StatusCode, e.Code) 
 // safe and tells which: it replays the stored answer or does the work once.
 type NoAnswerError struct {
 	Method, Path   string
-	IdempotencyKey string // "" for reads
+	IdempotencyKey string // "" for reads and deletes
 	Attempts       int
 	Err            error // the last failure, joined with the context's error if it ended
 }

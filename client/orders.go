@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -97,19 +96,7 @@ type OrderList struct {
 // ListOrders returns a page of orders, newest first. For the next page, set
 // StartingAfter to the last order's ID while HasMore is true.
 func (c *Client) ListOrders(ctx context.Context, p ListOrdersParams, opts ...CallOption) (*OrderList, error) {
-	q := url.Values{}
-	if p.Limit != 0 {
-		q.Set("limit", strconv.Itoa(p.Limit))
-	}
-	for k, v := range map[string]string{"starting_after": p.StartingAfter, "userId": p.UserID, "status": p.Status} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	path := "/orders"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
+	path := listPath("/orders", p.Limit, map[string]string{"starting_after": p.StartingAfter, "userId": p.UserID, "status": p.Status})
 	return send[OrderList](ctx, c, request{method: http.MethodGet, path: path}, opts)
 }
 

@@ -44,7 +44,10 @@
 //     it time out (timeoutRate);
 //   - Admin.SetFaults: lose a share of committed responses
 //     (drop_response_rate), or arm a crash point (crash_at), where the
-//     next request to reach it crashes the service.
+//     next request to reach it crashes the service;
+//   - Admin.SetWebhookFaults: duplicate, delay, reorder, fail or forge
+//     webhook deliveries, to drill a consumer. Loopback URLs are allowed,
+//     so the test's own server on 127.0.0.1 can be the endpoint.
 //
 // And Service.Crash crashes it at once.
 //

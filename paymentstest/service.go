@@ -33,7 +33,7 @@ const startTimeout = 30 * time.Second
 type Service struct {
 	URL      string         // base URL, http://127.0.0.1:<port>
 	Client   *client.Client // API client: retries with one Idempotency-Key per call
-	Admin    *client.Admin  // admin client: provider behavior and faults
+	Admin    *client.Admin  // admin client: provider behavior, webhook faults and faults
 	MongoURI string         // the store, for inspection with the MongoDB driver or mongosh
 	Database string         // the database the service writes (Database)
 

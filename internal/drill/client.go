@@ -73,7 +73,7 @@ var retryPolicy = payclient.RetryPolicy{MaxAttempts: -1, BaseDelay: 50 * time.Mi
 // client sends the drill's requests through the public client package, so
 // that the retries a user's code gets are the ones exercised under chaos.
 type client struct {
-	api    *payclient.Client
+	api    *payclient.Client // with the admin key too, for the webhook faults
 	http   *http.Client
 	policy payclient.RetryPolicy
 	urls   []string
@@ -94,7 +94,8 @@ func newClient(cfg Config) (*client, error) {
 	hc := &http.Client{Transport: rt}
 	p := retryPolicy
 	p.AttemptTimeout = cfg.Timeout
-	api, err := payclient.New(cfg.URLs[0], payclient.WithAPIKey(cfg.APIKey), payclient.WithHTTPClient(hc), payclient.WithRetryPolicy(p))
+	api, err := payclient.New(cfg.URLs[0], payclient.WithAPIKey(cfg.APIKey), payclient.WithAdminKey(cfg.AdminKey),
+		payclient.WithHTTPClient(hc), payclient.WithRetryPolicy(p))
 	if err != nil {
 		return nil, err
 	}

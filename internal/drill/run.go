@@ -59,10 +59,10 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (Report, err
 			return rep, err
 		}
 		defer hooks.close()
-		if err := hooks.register(ctx, cfg.URLs[0], cfg.APIKey, cfg.AdminKey, rep.RunID, cfg.WebhookFaults); err != nil {
+		if err := hooks.register(ctx, c.api, rep.RunID, cfg.WebhookFaults); err != nil {
 			return rep, err
 		}
-		defer hooks.unregister(context.WithoutCancel(ctx), cfg.URLs[0], cfg.APIKey)
+		defer hooks.unregister(context.WithoutCancel(ctx), c.api)
 		// Every instance reloads its endpoints once a second: wait for the
 		// consumer to be known everywhere before the first payment.
 		sleep(ctx, endpointSettle)

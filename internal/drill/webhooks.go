@@ -1,32 +1,38 @@
 package drill
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	payclient "github.com/reliabledemo/payments/client"
 )
 
 // WebhookFaults are the delivery faults a drill asks the service for, as
-// POST /admin/webhook-faults takes them.
+// payclient.WebhookFaults describes them.
 type WebhookFaults struct {
-	DuplicateRate   float64 `json:"duplicateRate"`
-	DelayMs         int     `json:"delayMs"`
-	JitterMs        int     `json:"jitterMs"`
-	ReorderWindowMs int     `json:"reorderWindowMs"`
-	FailRate        float64 `json:"failRate"`
-	ForgedRate      float64 `json:"forgedRate"`
+	DuplicateRate   float64
+	DelayMs         int
+	JitterMs        int
+	ReorderWindowMs int
+	FailRate        float64
+	ForgedRate      float64
+}
+
+// patch sets every fault, zeros included: the drill's, not what an earlier
+// run left.
+func (f WebhookFaults) patch() payclient.WebhookFaultsPatch {
+	return payclient.WebhookFaultsPatch{DuplicateRate: &f.DuplicateRate, DelayMs: &f.DelayMs, JitterMs: &f.JitterMs,
+		ReorderWindowMs: &f.ReorderWindowMs, FailRate: &f.FailRate, ForgedRate: &f.ForgedRate}
 }
 
 // consumer is the drill's webhook endpoint: a consumer written as the
@@ -114,15 +120,20 @@ func (c *consumer) receive(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// setupTimeout bounds the registration of the consumer, and its removal:
+// each call retries, with its one key, until the service answers.
+const setupTimeout = 30 * time.Second
+
 // register creates the consumer's endpoint for every event type, and sets
-// the delivery faults when adminKey is given.
-func (c *consumer) register(ctx context.Context, base, apiKey, adminKey, runID string, faults *WebhookFaults) error {
-	var ep struct {
-		ID     string `json:"id"`
-		Secret string `json:"secret"`
-	}
-	body := map[string]any{"url": c.url, "enabled_events": []string{"*"}}
-	if err := post(ctx, base+"/webhook_endpoints", apiKey, runID+"-webhook-endpoint", body, &ep); err != nil {
+// the delivery faults when given (api then needs the admin key). The keys
+// derive from the run id, so a retry after a lost answer gets the same
+// endpoint and secret.
+func (c *consumer) register(ctx context.Context, api *payclient.Client, runID string, faults *WebhookFaults) error {
+	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
+	defer cancel()
+	ep, err := api.CreateWebhookEndpoint(ctx, payclient.WebhookEndpointParams{URL: c.url, EnabledEvents: []string{payclient.AllEvents}},
+		payclient.IdempotencyKey(runID+"-webhook-endpoint"))
+	if err != nil {
 		return fmt.Errorf("register the webhook consumer: %w", err)
 	}
 	wh, err := standardwebhooks.NewWebhook(ep.Secret)
@@ -133,10 +144,10 @@ func (c *consumer) register(ctx context.Context, base, apiKey, adminKey, runID s
 	c.verifier, c.endpointID = wh, ep.ID
 	c.mu.Unlock()
 	if faults != nil {
-		if err := post(ctx, base+"/admin/webhook-faults", adminKey, runID+"-webhook-faults", faults, nil); err != nil {
+		if _, err := api.Admin().SetWebhookFaults(ctx, faults.patch(), payclient.IdempotencyKey(runID+"-webhook-faults")); err != nil {
 			// No run follows: leave no endpoint behind for the service to
 			// retry against a port nobody will listen on.
-			c.unregister(context.WithoutCancel(ctx), base, apiKey)
+			c.unregister(context.WithoutCancel(ctx), api)
 			return fmt.Errorf("set the webhook faults: %w", err)
 		}
 	}
@@ -144,55 +155,12 @@ func (c *consumer) register(ctx context.Context, base, apiKey, adminKey, runID s
 }
 
 // unregister deletes the endpoint, so that later runs do not deliver to a
-// port nobody listens on.
-func (c *consumer) unregister(ctx context.Context, base, apiKey string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/webhook_endpoints/"+c.endpointID, nil)
-	if err != nil {
-		return
-	}
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-	}
-}
-
-// post sends one JSON write, retrying with the same key until it gets a 2xx
-// or a refusal, for at most 30 s.
-func post(ctx context.Context, url, key, idemKey string, body, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// port nobody listens on. It is best effort: the drill's outcome does not
+// depend on it.
+func (c *consumer) unregister(ctx context.Context, api *payclient.Client) {
+	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", idemKey)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-			resp.Body.Close()
-			switch {
-			case resp.StatusCode/100 == 2:
-				if out == nil {
-					return nil
-				}
-				return json.Unmarshal(data, out)
-			case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusConflict && resp.StatusCode != http.StatusTooManyRequests:
-				return fmt.Errorf("%s: %d %s", url, resp.StatusCode, strings.TrimSpace(string(data)))
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	_, _ = api.DeleteWebhookEndpoint(ctx, c.endpointID)
 }
 
 // webhookView is what the consumer ended with, for the checks.
