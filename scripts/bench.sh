@@ -73,7 +73,7 @@ echo "results (JSON lines): $out" >&2
 echo
 "$bench" -table "$out"
 echo
-echo "c=$c, $n requests per mode; list: $((n / 4)) per query (all, userId, status, 50 pages deep)."
+echo "c=$c, $n requests per mode; list: $(((n + 4) / 5)) per query (all, userId, status PAYMENT_FAILED, status CREATED, 50 pages deep)."
 echo "CPU/req and RSS are the server process's (with the embedded store, that includes the store)."
 $interrupted && exit 130
 exit $failed
