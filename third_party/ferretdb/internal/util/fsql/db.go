@@ -81,7 +81,7 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*Row
 	fields := []any{slog.Any("args", args)}
 	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
 
-	rows, err := db.sqlDB.QueryContext(ctx, query, args...)
+	rows, err := db.sqlDB.QueryContext(uninterrupted(ctx), query, args...)
 
 	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(err))
 	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
@@ -96,7 +96,7 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	fields := []any{slog.Any("args", args)}
 	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
 
-	row := db.sqlDB.QueryRowContext(ctx, query, args...)
+	row := db.sqlDB.QueryRowContext(uninterrupted(ctx), query, args...)
 
 	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(row.Err()))
 	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
@@ -111,7 +111,7 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	fields := []any{slog.Any("args", args)}
 	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
 
-	res, err := db.sqlDB.ExecContext(ctx, query, args...)
+	res, err := db.sqlDB.ExecContext(uninterrupted(ctx), query, args...)
 
 	if res != nil {
 		ra, _ := res.RowsAffected()
@@ -130,7 +130,7 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 func (db *DB) InTransaction(ctx context.Context, f func(*Tx) error) (err error) {
 	var sqlTx *sql.Tx
 
-	if sqlTx, err = db.sqlDB.BeginTx(ctx, nil); err != nil {
+	if sqlTx, err = db.sqlDB.BeginTx(uninterrupted(ctx), nil); err != nil {
 		err = lazyerrors.Error(err)
 		return
 	}
@@ -177,3 +177,17 @@ func (db *DB) InTransaction(ctx context.Context, f func(*Tx) error) (err error) 
 var (
 	_ prometheus.Collector = (*DB)(nil)
 )
+
+// uninterrupted is ctx without its cancellation and deadline, for the
+// statements given to database/sql (patch 6, see PATCHES.md).
+//
+// A context that ends while a statement runs makes the SQLite driver
+// interrupt the connection (sqlite3_interrupt). Under concurrent load that
+// left connections whose later reads returned rows as they were before
+// recent writes, so a read-then-write update could write an old version
+// of a document back and erase the updates in between. Statements therefore
+// always run to their end; callers still stop between statements and
+// between rows (the query iterator checks its context before each row).
+func uninterrupted(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
+}

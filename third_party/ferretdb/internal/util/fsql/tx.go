@@ -70,7 +70,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*Row
 	fields := []any{slog.Any("args", args)}
 	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
 
-	rows, err := tx.sqlTx.QueryContext(ctx, query, args...)
+	rows, err := tx.sqlTx.QueryContext(uninterrupted(ctx), query, args...)
 
 	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(err))
 	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
@@ -85,7 +85,7 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	fields := []any{slog.Any("args", args)}
 	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
 
-	row := tx.sqlTx.QueryRowContext(ctx, query, args...)
+	row := tx.sqlTx.QueryRowContext(uninterrupted(ctx), query, args...)
 
 	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(row.Err()))
 	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
@@ -100,7 +100,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	fields := []any{slog.Any("args", args)}
 	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
 
-	res, err := tx.sqlTx.ExecContext(ctx, query, args...)
+	res, err := tx.sqlTx.ExecContext(uninterrupted(ctx), query, args...)
 
 	if res != nil {
 		ra, _ := res.RowsAffected()
