@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,10 +22,18 @@ import (
 // say so, and error answers carry the envelope and the request id.
 func TestRoutes(t *testing.T) {
 	t.Parallel()
-	s := paymentstest.New(t)
+	seen := &routeRecorder{next: http.DefaultTransport}
+	s := paymentstest.New(t, paymentstest.WithClientOptions(client.WithHTTPClient(&http.Client{Transport: seen})))
 	c := s.Client
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
+	// Runs last: every operation of the contract was called through the
+	// client above.
+	defer func() {
+		if !t.Failed() {
+			seen.check(t)
+		}
+	}()
 
 	t.Run("health", func(t *testing.T) {
 		h, err := c.Health(ctx)
@@ -381,4 +392,91 @@ func TestRoutes(t *testing.T) {
 			t.Fatalf("a rate of 2: %v", err)
 		}
 	})
+}
+
+// routeRecorder records the method and path of every request the client
+// sends, so that TestRoutes can prove it called every route.
+type routeRecorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen []string // "GET /orders/6b04…"
+}
+
+func (r *routeRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, req.Method+" "+req.URL.Path)
+	r.mu.Unlock()
+	return r.next.RoundTrip(req)
+}
+
+// notClientRoutes are the contract's operations the client leaves out on
+// purpose.
+var notClientRoutes = map[string]string{
+	"GET /openapi.yaml": "the contract itself, for tools, not a call",
+}
+
+// check fails for every operation of api/openapi.yaml that no recorded
+// request matched.
+func (r *routeRecorder) check(t *testing.T) {
+	t.Helper()
+	ops := contractOperations(t)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, op := range ops {
+		if _, skip := notClientRoutes[op]; skip {
+			continue
+		}
+		if !slices.ContainsFunc(r.seen, func(sent string) bool { return matchesOperation(op, sent) }) {
+			t.Errorf("%s: no call of the client reached it in TestRoutes", op)
+		}
+	}
+}
+
+// contractOperations lists api/openapi.yaml's operations as "METHOD /path/{param}".
+func contractOperations(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	inPaths, path := false, ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case line == "paths:":
+			inPaths = true
+		case inPaths && line != "" && !strings.HasPrefix(line, " "):
+			inPaths = false
+		case inPaths && strings.HasPrefix(line, "  /") && strings.HasSuffix(line, ":"):
+			path = strings.TrimSuffix(strings.TrimSpace(line), ":")
+		case inPaths && path != "":
+			for _, m := range []string{"get", "post", "patch", "put", "delete"} {
+				if line == "    "+m+":" {
+					ops = append(ops, strings.ToUpper(m)+" "+path)
+				}
+			}
+		}
+	}
+	if len(ops) < 20 {
+		t.Fatalf("read %d operations from api/openapi.yaml: %v", len(ops), ops)
+	}
+	return ops
+}
+
+// matchesOperation reports whether a sent "METHOD /path" is an instance of
+// op's template, where {param} matches one segment.
+func matchesOperation(op, sent string) bool {
+	om, opath, _ := strings.Cut(op, " ")
+	sm, spath, _ := strings.Cut(sent, " ")
+	want, got := strings.Split(opath, "/"), strings.Split(spath, "/")
+	if om != sm || len(want) != len(got) {
+		return false
+	}
+	for i := range want {
+		if want[i] != got[i] && !(strings.HasPrefix(want[i], "{") && got[i] != "") {
+			return false
+		}
+	}
+	return true
 }
