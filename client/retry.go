@@ -25,7 +25,11 @@ type RetryPolicy struct {
 	MaxDelay  time.Duration
 	// AttemptTimeout bounds one attempt, so that a hung connection costs
 	// one attempt rather than the whole call; a timed-out attempt is
-	// retried with the same key. Negative: no bound but the context's.
+	// retried with the same key. The service finishes the work of an
+	// attempt it received even after the client gave up on it, so a bound
+	// shorter than the provider's delay costs retries (409 while the work
+	// runs, then its answer replayed), never a second charge. Negative: no
+	// bound but the context's.
 	AttemptTimeout time.Duration
 	// MaxRetryAfter caps how long a Retry-After can make the call wait.
 	MaxRetryAfter time.Duration
