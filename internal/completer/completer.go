@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/reliabledemo/payments/internal/idempotency"
+	"github.com/reliabledemo/payments/internal/periodic"
 )
 
 // Finder lists abandoned records.
@@ -74,18 +75,10 @@ func New(find Finder, resend Resender, cfg Config) *Completer {
 // being re-sent when ctx ends is finished first: it holds a lease that
 // another instance would otherwise have to wait out.
 func (c *Completer) Run(ctx context.Context) {
-	t := time.NewTicker(c.cfg.Every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := c.Once(ctx); err != nil && ctx.Err() == nil {
-				c.cfg.Logger.Warn("completer: could not list abandoned requests", "err", err)
-			}
-		}
-	}
+	periodic.Run(ctx, c.cfg.Every, c.cfg.Logger, "completer: could not list abandoned requests", func(ctx context.Context) error {
+		_, err := c.Once(ctx)
+		return err
+	})
 }
 
 // Once finishes the records abandoned now and returns how many it

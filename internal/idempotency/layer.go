@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/periodic"
 )
 
 // Request is one request to run under a key.
@@ -300,19 +301,11 @@ func isRefusal(err error) bool {
 // Sweep deletes expired records every interval until ctx ends. It is needed
 // only where the server has no TTL indexes.
 func (l *Layer) Sweep(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := l.store.DeleteExpired(ctx, l.cfg.Now().UTC())
-			if err != nil && ctx.Err() == nil {
-				l.cfg.Logger.Warn("idempotency sweep failed", "err", err)
-			} else if n > 0 {
-				l.cfg.Logger.Info("idempotency sweep", "deleted", n)
-			}
+	periodic.Run(ctx, every, l.cfg.Logger, "idempotency sweep failed", func(ctx context.Context) error {
+		n, err := l.store.DeleteExpired(ctx, l.cfg.Now().UTC())
+		if err == nil && n > 0 {
+			l.cfg.Logger.Info("idempotency sweep", "deleted", n)
 		}
-	}
+		return err
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/periodic"
 )
 
 // Name is how the mock provider names itself in payment records.
@@ -144,18 +145,7 @@ func (p *Provider) Refresh(ctx context.Context) error {
 // Run refreshes the behavior every interval until ctx ends, so a change made
 // through another instance reaches this one within one interval.
 func (p *Provider) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := p.Refresh(ctx); err != nil && ctx.Err() == nil {
-				p.log.Warn("payment behavior refresh failed", "err", err)
-			}
-		}
-	}
+	periodic.Run(ctx, every, p.log, "payment behavior refresh failed", p.Refresh)
 }
 
 // UpdateBehavior applies a partial update atomically and returns the result.

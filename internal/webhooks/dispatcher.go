@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reliabledemo/payments/internal/domain"
+	"github.com/reliabledemo/payments/internal/periodic"
 )
 
 // Dispatcher fans events out to endpoints and delivers them. Enqueue is
@@ -53,18 +54,7 @@ func (d *Dispatcher) Refresh(ctx context.Context) error {
 // endpoint created, or faults set, through another instance take effect
 // here within one interval.
 func (d *Dispatcher) Run(ctx context.Context) {
-	t := time.NewTicker(d.cfg.Refresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := d.Refresh(ctx); err != nil && ctx.Err() == nil {
-				d.cfg.Logger.Warn("webhooks: refresh failed", "err", err)
-			}
-		}
-	}
+	periodic.Run(ctx, d.cfg.Refresh, d.cfg.Logger, "webhooks: refresh failed", d.Refresh)
 }
 
 // matching returns the cached endpoints subscribed to t.
