@@ -72,13 +72,8 @@ func TestDeliverSigned(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, webhooks.Config{})
 	c := newConsumer(t, func(int) int { return http.StatusNoContent })
-	ep := e.endpoint(c.srv.URL + "/hooks")
-	c.secret.Store(ep.Secret)
-	ev := orderEvent(t)
-	e.addEvent(ev)
-	if err := e.d.Enqueue(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
+	ep := e.subscribe(c, c.srv.URL+"/hooks")
+	ev := e.emit()
 	e.work()
 	d := e.waitFinal(domain.DeliveryID(ev.ID, ep.ID))
 	if d.Status != domain.DeliverySucceeded || len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 204 || d.Attempts[0].Error != "" {
@@ -106,13 +101,8 @@ func TestRetryThenSucceed(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	ep := e.endpoint(c.srv.URL)
-	c.secret.Store(ep.Secret)
-	ev := orderEvent(t)
-	e.addEvent(ev)
-	if err := e.d.Enqueue(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
+	ep := e.subscribe(c, c.srv.URL)
+	ev := e.emit()
 	e.work()
 	d := e.waitFinal(domain.DeliveryID(ev.ID, ep.ID))
 	if d.Status != domain.DeliverySucceeded || len(d.Attempts) != 3 {
@@ -134,13 +124,8 @@ func TestRetryExhausted(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, webhooks.Config{MaxAttempts: 3, RetryWindow: 100 * time.Millisecond})
 	c := newConsumer(t, func(int) int { return http.StatusInternalServerError })
-	ep := e.endpoint(c.srv.URL)
-	c.secret.Store(ep.Secret)
-	ev := orderEvent(t)
-	e.addEvent(ev)
-	if err := e.d.Enqueue(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
+	ep := e.subscribe(c, c.srv.URL)
+	ev := e.emit()
 	e.work()
 	d := e.waitFinal(domain.DeliveryID(ev.ID, ep.ID))
 	if d.Status != domain.DeliveryFailed || len(d.Attempts) != 3 {
@@ -161,16 +146,11 @@ func TestFaults(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, webhooks.Config{MaxAttempts: 3, RetryWindow: 100 * time.Millisecond})
 		c := newConsumer(t, ok)
-		ep := e.endpoint(c.srv.URL)
-		c.secret.Store(ep.Secret)
+		ep := e.subscribe(c, c.srv.URL)
 		if _, err := e.d.UpdateFaults(ctx, domain.WebhookFaultsPatch{FailRate: rate(1)}); err != nil {
 			t.Fatal(err)
 		}
-		ev := orderEvent(t)
-		e.addEvent(ev)
-		if err := e.d.Enqueue(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
+		ev := e.emit()
 		e.work()
 		d := e.waitFinal(domain.DeliveryID(ev.ID, ep.ID))
 		if d.Status != domain.DeliveryFailed || len(d.Attempts) != 3 {
@@ -190,16 +170,11 @@ func TestFaults(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, webhooks.Config{})
 		c := newConsumer(t, ok)
-		ep := e.endpoint(c.srv.URL)
-		c.secret.Store(ep.Secret)
+		ep := e.subscribe(c, c.srv.URL)
 		if _, err := e.d.UpdateFaults(ctx, domain.WebhookFaultsPatch{DuplicateRate: rate(1), ForgedRate: rate(1)}); err != nil {
 			t.Fatal(err)
 		}
-		ev := orderEvent(t)
-		e.addEvent(ev)
-		if err := e.d.Enqueue(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
+		ev := e.emit()
 		e.work()
 		d := e.waitFinal(domain.DeliveryID(ev.ID, ep.ID))
 		if d.Status != domain.DeliverySucceeded || len(d.Attempts) != 1 || !d.Attempts[0].Duplicated || !d.Attempts[0].Forged {

@@ -89,6 +89,27 @@ func (e *env) addEvent(ev domain.Event) {
 	}
 }
 
+// emit records a new order event and fans it out, as the events log does,
+// and returns it.
+func (e *env) emit() domain.Event {
+	e.t.Helper()
+	ev := orderEvent(e.t)
+	e.addEvent(ev)
+	if err := e.d.Enqueue(context.Background(), ev); err != nil {
+		e.t.Fatalf("Enqueue: %v", err)
+	}
+	return ev
+}
+
+// subscribe registers c as an endpoint at url and hands it the secret, so
+// that it verifies what it receives.
+func (e *env) subscribe(c *consumer, url string, events ...string) domain.WebhookEndpoint {
+	e.t.Helper()
+	ep := e.endpoint(url, events...)
+	c.secret.Store(ep.Secret)
+	return ep
+}
+
 // commands counts the commands f sends.
 func (e *env) commands(f func()) int64 {
 	e.cmds.Store(0)

@@ -20,13 +20,8 @@ func TestLeaseExpiryRedelivers(t *testing.T) {
 	e := newEnv(t, webhooks.Config{})
 	ctx := context.Background()
 	c := newConsumer(t, ok)
-	ep := e.endpoint(c.srv.URL)
-	c.secret.Store(ep.Secret)
-	ev := orderEvent(t)
-	e.addEvent(ev)
-	if err := e.d.Enqueue(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
+	ep := e.subscribe(c, c.srv.URL)
+	ev := e.emit()
 	// A worker claims it and dies: its lease ends a moment later.
 	now := time.Now().UTC()
 	id, err := e.store.ClaimDelivery(ctx, "dead-worker", now, now.Add(200*time.Millisecond))
@@ -50,8 +45,7 @@ func TestQueueEntryOfSettledDelivery(t *testing.T) {
 	e := newEnv(t, webhooks.Config{MaxAttempts: 3, RetryWindow: time.Hour})
 	ctx := context.Background()
 	c := newConsumer(t, ok)
-	ep := e.endpoint(c.srv.URL)
-	c.secret.Store(ep.Secret)
+	ep := e.subscribe(c, c.srv.URL)
 	settled, waiting := orderEvent(t), orderEvent(t)
 	for _, ev := range []domain.Event{settled, waiting} {
 		e.addEvent(ev)
@@ -100,11 +94,7 @@ func TestEndpointDeleted(t *testing.T) {
 	e := newEnv(t, webhooks.Config{})
 	ctx := context.Background()
 	ep := e.endpoint("http://127.0.0.1:1/gone")
-	ev := orderEvent(t)
-	e.addEvent(ev)
-	if err := e.d.Enqueue(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := e.emit()
 	if err := e.d.DeleteEndpoint(ctx, ep.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +122,7 @@ func TestRedeliver(t *testing.T) {
 	ep := e.endpoint(c.srv.URL, string(domain.EventOrderPaid))
 	e.endpoint("http://127.0.0.1:1/other", string(domain.EventRefundCreated))
 	c.secret.Store(ep.Secret)
-	ev := orderEvent(t)
-	e.addEvent(ev)
-	if err := e.d.Enqueue(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := e.emit()
 	rid := domain.NewSortableID(time.Now())
 	var first []domain.WebhookDelivery
 	for range 2 {
